@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/devidp"
+	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
+)
+
+// devScope is the scope dev mode requires and the dev IdP grants by default.
+const devScope = "mcp:tools"
+
+func devCmd() *cobra.Command {
+	var listen, idpListen, logLevel string
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the gateway with built-in tools and a development authorization server (loopback only, no cloud)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), cmd.OutOrStdout(), listen, idpListen, logLevel)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", config.DefaultListen, "gateway address (loopback only)")
+	cmd.Flags().StringVar(&idpListen, "idp-listen", "127.0.0.1:8081", "development authorization server address (loopback only)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// loopbackListen binds addr after checking that its host is a loopback
+// literal or localhost: dev mode auto-approves logins and must never be
+// reachable from another machine.
+func loopbackListen(flag, addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %q: %w", flag, addr, err)
+	}
+	if !config.IsLoopbackHost(host) {
+		return nil, fmt.Errorf("--%s %q: dev mode binds only to loopback (127.0.0.1, [::1] or localhost)", flag, addr)
+	}
+	return net.Listen("tcp", addr)
+}
+
+func runDev(ctx context.Context, out io.Writer, listen, idpListen, logLevel string) error {
+	gwLn, err := loopbackListen("listen", listen)
+	if err != nil {
+		return err
+	}
+	defer gwLn.Close()
+	idpLn, err := loopbackListen("idp-listen", idpListen)
+	if err != nil {
+		return err
+	}
+	defer idpLn.Close()
+	publicURL := "http://" + gwLn.Addr().String()
+	issuer := "http://" + idpLn.Addr().String()
+	mcpURL := gateway.ResourceURL(publicURL, "/mcp")
+	log := newLogger(logLevel, "text")
+
+	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: []string{mcpURL}, Scopes: []string{devScope}, Logger: log})
+	if err != nil {
+		return err
+	}
+	cfg := &config.Config{
+		Listen: gwLn.Addr().String(), PublicURL: publicURL, Issuer: issuer, Provider: "generic",
+		RequiredScopes: []string{devScope}, ResourceName: "MCP Gateway (dev)",
+		InsecureAllowLoopbackOrigins: true, LogLevel: logLevel,
+		// The dev IdP's keys are local: refresh on unknown kid without delay.
+		JWKSMinRefresh: time.Second,
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	a, err := wire(cfg, log)
+	if err != nil {
+		return err
+	}
+	idpSrv := &http.Server{Handler: as.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := idpSrv.Serve(idpLn); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("dev authorization server stopped", "err", err)
+		}
+	}()
+	defer idpSrv.Close()
+	if err := a.keys.Start(ctx); err != nil {
+		return fmt.Errorf("loading the dev authorization server's keys: %w", err)
+	}
+	id, secret := as.DevClient()
+	token, err := as.MintAccessToken("dev-user", id, mcpURL, []string{devScope}, time.Hour)
+	if err != nil {
+		return err
+	}
+	printDevBanner(out, mcpURL, issuer, id, secret, token)
+	return a.server.Serve(ctx, gwLn, gateway.ServeOptions{
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout, IdleTimeout: cfg.IdleTimeout, ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+}
+
+func printDevBanner(out io.Writer, mcpURL, issuer, id, secret, token string) {
+	fmt.Fprintf(out, `
+mcp-gateway %s — development mode (loopback only; logins are auto-approved, do not expose)
+
+  MCP server URL         %s
+  Authorization server   %s   (discovery, DCR, code + PKCE, refresh, client credentials)
+  Dev client             id %s  secret %s
+  Scope                  %s     (use login_hint=<name> in /authorize to choose the user)
+
+Connect a client:
+  MCP Inspector   npx @modelcontextprotocol/inspector   then Transport "Streamable HTTP", URL %s, "Open Auth Settings" -> Quick OAuth Flow
+  Claude Code     claude mcp add --transport http gateway-dev %s   then /mcp -> Authenticate
+  Client creds    curl -s -u '%s:%s' -d grant_type=client_credentials -d resource=%s %s/token
+
+Try it now (token for dev-user, valid 1h):
+  TOKEN=%s
+  curl -s %s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: whoami' -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
+
+`, version, mcpURL, issuer, id, secret, devScope, mcpURL, mcpURL, id, secret, mcpURL, issuer, token, mcpURL)
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
+)
+
+func serveCmd() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the gateway from configuration (--config file, .env, MCPGW_* environment)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(config.LoadOptions{File: file})
+			if err != nil {
+				return err
+			}
+			a, err := wire(cfg, newLogger(cfg.LogLevel, cfg.LogFormat))
+			if err != nil {
+				return err
+			}
+			return a.run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&file, "config", "", "YAML configuration file")
+	return cmd
+}

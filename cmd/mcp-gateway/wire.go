@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream"
+)
+
+// app is a wired gateway: its HTTP server and the key set it depends on.
+type app struct {
+	cfg    *config.Config
+	server *gateway.Server
+	keys   *authn.KeySet
+	log    *slog.Logger
+}
+
+// wire turns configuration into dependencies. It does no network I/O.
+func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
+	profile, ok := idp.Lookup(cfg.Provider)
+	if !ok {
+		return nil, fmt.Errorf("provider %q has no profile", cfg.Provider)
+	}
+	keys, err := authn.NewKeySet(authn.KeySetOptions{
+		Issuer:             cfg.Issuer,
+		DiscoveryURL:       cfg.DiscoveryURL,
+		JWKSURI:            cfg.JWKSURI,
+		MinRefreshInterval: cfg.JWKSMinRefresh,
+		RefreshInterval:    cfg.JWKSRefresh,
+		Logger:             log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var clientIDs authn.ClientIDAllower
+	if len(cfg.AllowedClientIDs) > 0 {
+		clientIDs = authn.StaticClientIDs(cfg.AllowedClientIDs)
+	}
+	var routes []gateway.Route
+	for _, rc := range cfg.Routes {
+		audiences := cfg.Audiences
+		if len(audiences) == 0 {
+			audiences = []string{gateway.ResourceURL(cfg.PublicURL, rc.Path)}
+		}
+		v, err := authn.NewVerifier(keys, authn.Policy{
+			Issuer:        cfg.Issuer,
+			Audiences:     audiences,
+			ClientIDs:     clientIDs,
+			Profile:       profile,
+			Leeway:        cfg.Leeway,
+			MaxTokenBytes: cfg.MaxTokenBytes,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
+		}
+		required := union(cfg.RequiredScopes, rc.RequiredScopes)
+		routes = append(routes, gateway.Route{
+			Path:            rc.Path,
+			Verifier:        v,
+			RequiredScopes:  required,
+			ScopesSupported: union(required, cfg.ScopesSupported),
+			Handler: upstream.NewBuiltin(upstream.BuiltinOptions{
+				Version: version, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
+			}),
+		})
+	}
+	srv, err := gateway.New(gateway.Options{
+		PublicURL:                    cfg.PublicURL,
+		AuthorizationServers:         cfg.AuthorizationServers,
+		ResourceName:                 cfg.ResourceName,
+		Routes:                       routes,
+		AllowedOrigins:               cfg.AllowedOrigins,
+		InsecureAllowLoopbackOrigins: cfg.InsecureAllowLoopbackOrigins,
+		MaxBodyBytes:                 cfg.MaxBodyBytes,
+		Ready:                        keys,
+		Logger:                       log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &app{cfg: cfg, server: srv, keys: keys, log: log}, nil
+}
+
+// run binds, loads keys in the background and serves until ctx ends.
+func (a *app) run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := a.keys.Start(ctx); err != nil {
+			a.log.Warn("issuer keys not loaded yet; retrying in the background", "issuer", a.cfg.Issuer, "err", err)
+			return
+		}
+		a.log.Info("issuer keys loaded", "issuer", a.cfg.Issuer, "jwks_uri", a.keys.JWKSURI())
+	}()
+	a.log.Info("mcp-gateway listening", "addr", ln.Addr().String(), "public_url", a.cfg.PublicURL, "version", version)
+	return a.server.Serve(ctx, ln, gateway.ServeOptions{
+		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		IdleTimeout:       a.cfg.IdleTimeout,
+		ShutdownTimeout:   a.cfg.ShutdownTimeout,
+	})
+}
+
+// union returns a followed by the members of b not in a.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

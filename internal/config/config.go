@@ -1,0 +1,179 @@
+// Package config loads mcp-gateway's configuration from a YAML file, a .env
+// file and MCPGW_* environment variables. It is the only package that touches
+// viper; everything else receives the typed [Config].
+package config
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Config is the gateway's whole configuration. Key names are the interface
+// contract of ../shared/DESIGN.md: YAML keys as tagged, environment variables
+// MCPGW_<KEY> upper-cased with "." replaced by "_", lists comma-separated.
+type Config struct {
+	// Listen is the address to bind (default 127.0.0.1:8080).
+	Listen string `mapstructure:"listen"`
+	// PublicURL is the external base URL clients use; resource identifiers
+	// and metadata URLs derive from it.
+	PublicURL string `mapstructure:"public_url"`
+	// Issuer is the expected iss of access tokens.
+	Issuer string `mapstructure:"issuer"`
+	// DiscoveryURL is where issuer metadata is read when it is not under the
+	// issuer's own well-known paths.
+	DiscoveryURL string `mapstructure:"discovery_url"`
+	// JWKSURI, when set, skips discovery.
+	JWKSURI string `mapstructure:"jwks_uri"`
+	// Provider names the IdP profile: cognito, okta, auth0, entra, keycloak, generic.
+	Provider string `mapstructure:"provider"`
+	// AuthorizationServers is what PRM advertises (default [issuer]).
+	AuthorizationServers []string `mapstructure:"authorization_servers"`
+	// Audiences are accepted aud values (default: each route's resource URL).
+	Audiences []string `mapstructure:"audiences"`
+	// AllowedClientIDs are accepted client ids (Cognito tokens have no aud).
+	AllowedClientIDs []string `mapstructure:"allowed_client_ids"`
+	// RequiredScopes are needed by every call on every route.
+	RequiredScopes []string `mapstructure:"required_scopes"`
+	// ScopesSupported is what PRM advertises (default: the required scopes).
+	ScopesSupported []string `mapstructure:"scopes_supported"`
+	// Routes are the protected MCP endpoints (default one builtin route at /mcp).
+	Routes []Route `mapstructure:"routes"`
+	// AllowedOrigins are the browser origins accepted on MCP routes, besides
+	// the public URL's own origin. "*" is refused; loopback origins are
+	// accepted only with InsecureAllowLoopbackOrigins.
+	AllowedOrigins []string `mapstructure:"allowed_origins"`
+	// ResourceName is PRM's resource_name.
+	ResourceName string `mapstructure:"resource_name"`
+
+	// Leeway is the clock skew tolerated for exp/nbf/iat (default 60s, max 5m).
+	Leeway time.Duration `mapstructure:"leeway"`
+	// MaxTokenBytes caps the size of an access token (default 16384).
+	MaxTokenBytes int `mapstructure:"max_token_bytes"`
+	// MaxBodyBytes caps request bodies on MCP routes (default 4 MiB).
+	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
+	// JWKSMinRefresh is the least time between two JWKS fetches (default 10s).
+	JWKSMinRefresh time.Duration `mapstructure:"jwks_min_refresh"`
+	// JWKSRefresh is the periodic JWKS refresh interval (default 15m).
+	JWKSRefresh time.Duration `mapstructure:"jwks_refresh"`
+	// ReadHeaderTimeout, IdleTimeout and ShutdownTimeout bound the HTTP server.
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string `mapstructure:"log_level"`
+	LogFormat string `mapstructure:"log_format"`
+
+	// InsecureAllowHTTPIssuer admits an http:// issuer, discovery or JWKS URL
+	// outside loopback. Never set it in production.
+	InsecureAllowHTTPIssuer bool `mapstructure:"insecure_allow_http_issuer"`
+	// InsecureAllowLoopbackOrigins accepts any http://localhost, 127.0.0.1 or
+	// [::1] Origin (used by dev mode for browser tools such as the Inspector).
+	InsecureAllowLoopbackOrigins bool `mapstructure:"insecure_allow_loopback_origins"`
+}
+
+// Route is one protected MCP endpoint and what it fronts.
+type Route struct {
+	// Path is where the route is served, e.g. /mcp or /mcp/github.
+	Path string `mapstructure:"path"`
+	// Upstream is "builtin", an http(s):// MCP URL, or a stdio command.
+	Upstream string `mapstructure:"upstream"`
+	// RequiredScopes are needed by every call on this route, added to the
+	// global RequiredScopes.
+	RequiredScopes []string `mapstructure:"required_scopes"`
+	// ToolScopes maps a tool name or glob to the scopes calling it needs.
+	ToolScopes map[string][]string `mapstructure:"tool_scopes"`
+}
+
+// Defaults.
+const (
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultProvider          = "generic"
+	DefaultLeeway            = 60 * time.Second
+	MaxLeeway                = 5 * time.Minute
+	DefaultMaxTokenBytes     = 16 << 10
+	DefaultMaxBodyBytes      = 4 << 20
+	DefaultJWKSMinRefresh    = 10 * time.Second
+	DefaultJWKSRefresh       = 15 * time.Minute
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultShutdownTimeout   = 15 * time.Second
+	BuiltinUpstream          = "builtin"
+)
+
+// Providers are the accepted values of provider.
+var Providers = []string{"cognito", "okta", "auth0", "entra", "keycloak", "generic"}
+
+// ApplyDefaults fills unset fields; it is called by Load and may be called on
+// a Config built in code (dev mode).
+func (c *Config) ApplyDefaults() {
+	setDefault(&c.Listen, DefaultListen)
+	setDefault(&c.Provider, DefaultProvider)
+	setDefault(&c.LogLevel, "info")
+	setDefault(&c.LogFormat, "text")
+	setDefault(&c.ResourceName, "MCP Gateway")
+	if c.Leeway == 0 {
+		c.Leeway = DefaultLeeway
+	}
+	if c.MaxTokenBytes == 0 {
+		c.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.JWKSMinRefresh == 0 {
+		c.JWKSMinRefresh = DefaultJWKSMinRefresh
+	}
+	if c.JWKSRefresh == 0 {
+		c.JWKSRefresh = DefaultJWKSRefresh
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if len(c.AuthorizationServers) == 0 && c.Issuer != "" {
+		c.AuthorizationServers = []string{c.Issuer}
+	}
+	if len(c.Routes) == 0 {
+		c.Routes = []Route{{Path: "/mcp", Upstream: BuiltinUpstream}}
+	}
+	for i := range c.Routes {
+		setDefault(&c.Routes[i].Upstream, BuiltinUpstream)
+	}
+	if len(c.ScopesSupported) == 0 {
+		c.ScopesSupported = c.allScopes()
+	}
+}
+
+// allScopes is every scope named by the configuration, in first-seen order.
+func (c *Config) allScopes() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(ss []string) {
+		for _, s := range ss {
+			if s != "" && !seen[s] && s != "offline_access" {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	add(c.RequiredScopes)
+	for _, r := range c.Routes {
+		add(r.RequiredScopes)
+		for _, k := range slices.Sorted(maps.Keys(r.ToolScopes)) {
+			add(r.ToolScopes[k])
+		}
+	}
+	return out
+}
+
+func setDefault(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}

@@ -1,0 +1,179 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func valid() Config {
+	c := Config{PublicURL: "https://mcp.example.com", Issuer: "https://login.example.com/oauth2/default"}
+	c.ApplyDefaults()
+	return c
+}
+
+func TestValidateProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string // substring naming the key
+	}{
+		{"missing issuer", func(c *Config) { c.Issuer = "" }, "issuer: is required"},
+		{"missing public_url", func(c *Config) { c.PublicURL = "" }, "public_url: is required"},
+		{"relative public_url", func(c *Config) { c.PublicURL = "/mcp" }, "public_url:"},
+		{"public_url fragment", func(c *Config) { c.PublicURL = "https://h.example/#x" }, "fragment"},
+		{"public_url query", func(c *Config) { c.PublicURL = "https://h.example/?a=b" }, "public_url:"},
+		{"public_url http non-loopback", func(c *Config) { c.PublicURL = "http://h.example" }, "public_url:"},
+		{"unknown provider", func(c *Config) { c.Provider = "ping" }, `provider: "ping" is not one of`},
+		{"http issuer remote", func(c *Config) { c.Issuer = "http://idp.example.com" }, "issuer:"},
+		{"ftp issuer", func(c *Config) { c.Issuer = "ftp://idp.example.com" }, "issuer:"},
+		{"http jwks remote", func(c *Config) { c.JWKSURI = "http://idp.example.com/jwks" }, "jwks_uri:"},
+		{"http discovery remote", func(c *Config) { c.DiscoveryURL = "http://idp.example.com/d" }, "discovery_url:"},
+		{"bad listen", func(c *Config) { c.Listen = "8080" }, "listen:"},
+		{"leeway too large", func(c *Config) { c.Leeway = time.Hour }, "leeway:"},
+		{"token cap tiny", func(c *Config) { c.MaxTokenBytes = 10 }, "max_token_bytes:"},
+		{"bad scope", func(c *Config) { c.RequiredScopes = []string{"a b"} }, "required_scopes:"},
+		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, "allowed_origins:"},
+		{"origin with path", func(c *Config) { c.AllowedOrigins = []string{"https://a.example/x"} }, "allowed_origins:"},
+		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }, "allowed_client_ids:"},
+		{"route path relative", func(c *Config) { c.Routes = []Route{{Path: "mcp", Upstream: "builtin"}} }, "routes[0].path"},
+		{"route path reserved", func(c *Config) { c.Routes = []Route{{Path: "/.well-known/x", Upstream: "builtin"}} }, "reserved"},
+		{"route duplicate", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "builtin"}, {Path: "/mcp/", Upstream: "builtin"}}
+		}, "routes[1].path"},
+		{"bad authorization server", func(c *Config) { c.AuthorizationServers = []string{"not a url"} }, "authorization_servers[0]"},
+		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.mutate(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateAccepts(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"defaults", func(*Config) {}},
+		{"loopback http issuer", func(c *Config) { c.Issuer = "http://127.0.0.1:8081" }},
+		{"localhost public url", func(c *Config) { c.PublicURL = "http://localhost:8080" }},
+		{"insecure switch", func(c *Config) { c.Issuer = "http://idp.lab"; c.InsecureAllowHTTPIssuer = true }},
+		{"cognito with client ids", func(c *Config) { c.Provider = "cognito"; c.AllowedClientIDs = []string{"abc"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.mutate(&c)
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate() = %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
+	c := Config{Provider: "nope", Listen: "x"}
+	c.ApplyDefaults()
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, key := range []string{"listen:", "public_url:", "issuer:", "provider:"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error %q does not mention %s", err, key)
+		}
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	c, err := Load(LoadOptions{File: "testdata/gateway.yaml", Environ: []string{}, DotEnv: os.DevNull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9090" || c.Provider != "cognito" || c.Leeway != 30*time.Second {
+		t.Fatalf("unexpected %+v", c)
+	}
+	if got := strings.Join(c.AllowedClientIDs, ","); got != "client-a,client-b" {
+		t.Fatalf("allowed_client_ids = %q", got)
+	}
+	if got := c.Routes[0].ToolScopes["echo"]; len(got) != 1 || got[0] != "mcp/echo" {
+		t.Fatalf("tool_scopes = %v", c.Routes[0].ToolScopes)
+	}
+	if got := strings.Join(c.ScopesSupported, ","); got != "mcp/tools,mcp/echo" {
+		t.Fatalf("scopes_supported default = %q", got)
+	}
+	if got := c.AuthorizationServers; len(got) != 1 || got[0] != c.Issuer {
+		t.Fatalf("authorization_servers default = %v", got)
+	}
+}
+
+func TestLoadEnvOverridesFileAndSplitsLists(t *testing.T) {
+	env := []string{
+		"MCPGW_LISTEN=127.0.0.1:7000",
+		"MCPGW_ALLOWED_CLIENT_IDS= x , y ,",
+		"MCPGW_LEEWAY=5s",
+		"MCPGW_INSECURE_ALLOW_LOOPBACK_ORIGINS=true",
+		`MCPGW_ROUTES=[{"path":"/mcp/a","upstream":"builtin","required_scopes":["a"]}]`,
+		"OTHER_LISTEN=ignored",
+	}
+	c, err := Load(LoadOptions{File: "testdata/gateway.yaml", Environ: env, DotEnv: os.DevNull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:7000" || c.Leeway != 5*time.Second || !c.InsecureAllowLoopbackOrigins {
+		t.Fatalf("env not applied: %+v", c)
+	}
+	if got := strings.Join(c.AllowedClientIDs, "|"); got != "x|y" {
+		t.Fatalf("list = %q", got)
+	}
+	if len(c.Routes) != 1 || c.Routes[0].Path != "/mcp/a" || c.Routes[0].RequiredScopes[0] != "a" {
+		t.Fatalf("routes = %+v", c.Routes)
+	}
+}
+
+func TestLoadDotEnvDoesNotOverrideEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	dot := filepath.Join(dir, ".env")
+	content := "MCPGW_PUBLIC_URL=https://from-dotenv.example\nMCPGW_ISSUER=https://idp.example\nMCPGW_LISTEN=127.0.0.1:1111\n"
+	if err := os.WriteFile(dot, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(LoadOptions{DotEnv: dot, Environ: []string{"MCPGW_LISTEN=127.0.0.1:2222"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://from-dotenv.example" || c.Listen != "127.0.0.1:2222" {
+		t.Fatalf("precedence wrong: %+v", c)
+	}
+}
+
+func TestLoadRejectsUnknownKeys(t *testing.T) {
+	_, err := Load(LoadOptions{File: "testdata/typo.yaml", Environ: []string{}, DotEnv: os.DevNull})
+	if err == nil || !strings.Contains(err.Error(), "requried_scopes") {
+		t.Fatalf("want unknown key error, got %v", err)
+	}
+}
+
+func TestLoadBadRoutesJSON(t *testing.T) {
+	_, err := Load(LoadOptions{Environ: []string{"MCPGW_ROUTES=[oops"}, DotEnv: os.DevNull})
+	if err == nil || !strings.Contains(err.Error(), "MCPGW_ROUTES") {
+		t.Fatalf("want routes JSON error, got %v", err)
+	}
+}
+
+func TestOfflineAccessNeverSupported(t *testing.T) {
+	c := Config{PublicURL: "https://a.example", Issuer: "https://i.example", RequiredScopes: []string{"offline_access", "mcp"}}
+	c.ApplyDefaults()
+	if strings.Join(c.ScopesSupported, ",") != "mcp" {
+		t.Fatalf("scopes_supported = %v", c.ScopesSupported)
+	}
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/joho/godotenv"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix is the prefix of environment variables (MCPGW_ISSUER, ...).
+const EnvPrefix = "MCPGW"
+
+// LoadOptions say where configuration comes from.
+type LoadOptions struct {
+	// File is a YAML file (--config); empty means none.
+	File string
+	// DotEnv is a .env file read into the environment without overriding
+	// variables already set; empty means ".env" if it exists.
+	DotEnv string
+	// Environ is the environment to read; nil means os.Environ.
+	Environ []string
+}
+
+// Load reads configuration with precedence environment > .env > file >
+// defaults, applies defaults and validates. Unknown keys in the file are
+// errors (a typo must not silently drop a security setting).
+func Load(opts LoadOptions) (*Config, error) {
+	env, err := environ(opts)
+	if err != nil {
+		return nil, err
+	}
+	v := viper.New()
+	if opts.File != "" {
+		v.SetConfigFile(opts.File)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", opts.File, err)
+		}
+	}
+	for _, key := range Keys() {
+		name := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if val, ok := env[name]; ok {
+			v.Set(key, val)
+		}
+	}
+	var c Config
+	if err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		routesFromJSON, commaList, mapstructure.StringToTimeDurationHookFunc(),
+	))); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Keys lists every top-level configuration key (the mapstructure tags of Config).
+func Keys() []string {
+	t := reflect.TypeOf(Config{})
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("mapstructure"); tag != "" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func environ(opts LoadOptions) (map[string]string, error) {
+	list := opts.Environ
+	if list == nil {
+		list = os.Environ()
+	}
+	env := map[string]string{}
+	path := opts.DotEnv
+	if path == "" {
+		if _, err := os.Stat(".env"); err == nil {
+			path = ".env"
+		}
+	}
+	if path != "" {
+		fromFile, err := godotenv.Read(path)
+		if err != nil {
+			return nil, fmt.Errorf("dotenv %s: %w", path, err)
+		}
+		for k, val := range fromFile {
+			if strings.HasPrefix(k, EnvPrefix+"_") {
+				env[k] = val
+			}
+		}
+	}
+	for _, kv := range list {
+		k, val, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, EnvPrefix+"_") {
+			env[k] = val
+		}
+	}
+	return env, nil
+}
+
+// commaList turns "a, b,c" from the environment into a string slice.
+func commaList(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to.Elem().Kind() != reflect.String {
+		return data, nil
+	}
+	var out []string
+	for _, s := range strings.Split(data.(string), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// routesFromJSON lets MCPGW_ROUTES carry the routes list as JSON.
+func routesFromJSON(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to != reflect.TypeOf([]Route{}) {
+		return data, nil
+	}
+	var out []map[string]any
+	if err := json.Unmarshal([]byte(data.(string)), &out); err != nil {
+		return nil, errors.New("routes: MCPGW_ROUTES must be a JSON array of route objects: " + err.Error())
+	}
+	return out, nil
+}

@@ -1,0 +1,156 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Validate reports every problem at once, each naming its key. It does not
+// contact the issuer; `mcp-gateway doctor` does that.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not host:port: %v", c.Listen, err)
+	}
+	if c.PublicURL == "" {
+		bad("public_url", "is required (the external base URL clients use)")
+	} else if err := checkPublicURL(c.PublicURL); err != nil {
+		bad("public_url", "%v", err)
+	}
+	if c.Issuer == "" {
+		bad("issuer", "is required (the iss of access tokens)")
+	} else {
+		c.checkIssuerURL(bad, "issuer", c.Issuer)
+	}
+	if c.DiscoveryURL != "" {
+		c.checkIssuerURL(bad, "discovery_url", c.DiscoveryURL)
+	}
+	if c.JWKSURI != "" {
+		c.checkIssuerURL(bad, "jwks_uri", c.JWKSURI)
+	}
+	if !slices.Contains(Providers, c.Provider) {
+		bad("provider", "%q is not one of %s", c.Provider, strings.Join(Providers, ", "))
+	}
+	for i, as := range c.AuthorizationServers {
+		if u, err := url.Parse(as); err != nil || !u.IsAbs() || u.Host == "" {
+			bad(fmt.Sprintf("authorization_servers[%d]", i), "%q is not an absolute URL", as)
+		}
+	}
+	if c.Provider == "cognito" && len(c.Audiences) == 0 && len(c.AllowedClientIDs) == 0 {
+		bad("allowed_client_ids", "provider cognito issues access tokens without aud: list the accepted app client ids (or set audiences if managed login sends resource)")
+	}
+	for _, s := range append(slices.Clone(c.RequiredScopes), c.ScopesSupported...) {
+		if strings.ContainsAny(s, " \"\\") || s == "" {
+			bad("required_scopes", "%q is not a valid scope token (RFC 6749 section 3.3)", s)
+		}
+	}
+	for _, o := range c.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			bad("allowed_origins", "%v", err)
+		}
+	}
+	if c.Leeway < 0 || c.Leeway > MaxLeeway {
+		bad("leeway", "%s is outside 0..%s", c.Leeway, MaxLeeway)
+	}
+	if c.MaxTokenBytes < 1024 || c.MaxTokenBytes > 1<<20 {
+		bad("max_token_bytes", "%d is outside 1024..1048576", c.MaxTokenBytes)
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("max_body_bytes", "%d is below 1024", c.MaxBodyBytes)
+	}
+	if c.JWKSMinRefresh < 0 || c.JWKSRefresh < c.JWKSMinRefresh {
+		bad("jwks_refresh", "%s must be at least jwks_min_refresh (%s)", c.JWKSRefresh, c.JWKSMinRefresh)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log_format", "%q is not text or json", c.LogFormat)
+	}
+	c.validateRoutes(bad)
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateRoutes(bad func(key, format string, args ...any)) {
+	seen := map[string]bool{}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		switch {
+		case !strings.HasPrefix(r.Path, "/"):
+			bad(key+".path", "%q must start with /", r.Path)
+		case strings.HasPrefix(r.Path, "/.well-known"), r.Path == "/healthz", r.Path == "/readyz":
+			bad(key+".path", "%q is reserved", r.Path)
+		case strings.ContainsAny(r.Path, "?#*:{}") || strings.Contains(r.Path, "//"):
+			bad(key+".path", "%q must be a plain path", r.Path)
+		case seen[strings.TrimSuffix(r.Path, "/")]:
+			bad(key+".path", "%q is used by another route", r.Path)
+		}
+		seen[strings.TrimSuffix(r.Path, "/")] = true
+		if r.Upstream != BuiltinUpstream {
+			bad(key+".upstream", "%q: only %q is served by this version", r.Upstream, BuiltinUpstream)
+		}
+	}
+}
+
+func checkPublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("%q must be an absolute http(s) URL", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%q must not contain a fragment", raw)
+	}
+	if u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("%q must not contain a query or user information", raw)
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("%q: http is allowed only on loopback; use https", raw)
+	}
+	return nil
+}
+
+func (c *Config) checkIssuerURL(bad func(key, format string, args ...any), key, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		bad(key, "%q must be an absolute URL", raw)
+	case u.Fragment != "" || u.RawQuery != "":
+		bad(key, "%q must not contain a query or fragment", raw)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && (IsLoopbackHost(u.Hostname()) || c.InsecureAllowHTTPIssuer):
+	case u.Scheme == "http":
+		bad(key, "%q uses http outside loopback; use https (or set insecure_allow_http_issuer for a lab)", raw)
+	default:
+		bad(key, "%q must use https", raw)
+	}
+}
+
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if o == "*" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q is not an origin (scheme://host[:port])", o)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host (without port) is localhost or a
+// loopback IP literal. It does not resolve names.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}

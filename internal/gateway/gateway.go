@@ -1,0 +1,210 @@
+// Package gateway is mcp-gateway's HTTP face: routes, the bearer middleware,
+// Protected Resource Metadata, Origin checks, health endpoints and graceful
+// shutdown. It knows nothing of JWTs: it asks a [TokenVerifier] and receives
+// an authn.Principal.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
+)
+
+// TokenVerifier turns a raw access token into a principal. It returns an
+// error wrapping authn.ErrKeysUnavailable when it cannot decide.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*authn.Principal, error)
+}
+
+var _ TokenVerifier = (*authn.Verifier)(nil)
+
+// ReadyChecker reports whether a dependency (the issuer's keys) is loaded.
+type ReadyChecker interface {
+	Ready() bool
+}
+
+// Route is one protected resource: an MCP endpoint with its own identifier,
+// metadata document, verifier (which knows the accepted audiences) and scopes.
+type Route struct {
+	// Path is where the MCP endpoint is served, e.g. /mcp.
+	Path string
+	// Verifier judges tokens for this resource.
+	Verifier TokenVerifier
+	// RequiredScopes are needed by every request to the route.
+	RequiredScopes []string
+	// ScopesSupported is the route's PRM scopes_supported.
+	ScopesSupported []string
+	// Handler serves MCP once the request is authorized; the principal is in
+	// the request context (see [PrincipalFromContext]).
+	Handler http.Handler
+}
+
+// Options configure [New].
+type Options struct {
+	// PublicURL is the external base URL (scheme://host[/prefix]).
+	PublicURL string
+	// AuthorizationServers are advertised in PRM (RFC 9728 §2).
+	AuthorizationServers []string
+	// ResourceName is PRM's resource_name.
+	ResourceName string
+	// Routes are the protected MCP endpoints.
+	Routes []Route
+	// AllowedOrigins are accepted browser origins besides PublicURL's origin.
+	AllowedOrigins []string
+	// InsecureAllowLoopbackOrigins accepts any loopback http(s) Origin.
+	InsecureAllowLoopbackOrigins bool
+	// MaxBodyBytes caps request bodies (413 beyond).
+	MaxBodyBytes int64
+	// Ready gates /readyz; nil means always ready.
+	Ready ReadyChecker
+	// Logger receives access and rejection logs.
+	Logger *slog.Logger
+}
+
+// Server is the gateway's HTTP application.
+type Server struct {
+	echo    *echo.Echo
+	opts    Options
+	log     *slog.Logger
+	origins *originPolicy
+}
+
+// New builds the routes. It returns an error for a route whose resource
+// identifier cannot be derived from PublicURL.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	origins, err := newOriginPolicy(opts.PublicURL, opts.AllowedOrigins, opts.InsecureAllowLoopbackOrigins)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{echo: echo.New(), opts: opts, log: opts.Logger, origins: origins}
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.HTTPErrorHandler = s.httpError
+	s.echo.Use(s.accessLog)
+	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	s.echo.GET("/readyz", s.readyz)
+	root, err := s.rootMetadata()
+	if err != nil {
+		return nil, err
+	}
+	s.echo.Match([]string{http.MethodGet, http.MethodOptions}, oauthmeta.WellKnownProtectedResource, metadataHandler(root))
+	for _, r := range opts.Routes {
+		if err := s.addRoute(r); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Handler returns the gateway as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// ResourceURL is the resource identifier of a route path: PublicURL + path.
+func ResourceURL(publicURL, path string) string {
+	return trimSlash(publicURL) + path
+}
+
+func (s *Server) addRoute(r Route) error {
+	resource := ResourceURL(s.opts.PublicURL, r.Path)
+	metaURL, err := oauthmeta.ProtectedResourceMetadataURL(resource)
+	if err != nil {
+		return fmt.Errorf("route %s: %w", r.Path, err)
+	}
+	prm := s.metadata(resource, r.ScopesSupported)
+	s.echo.Match([]string{http.MethodGet, http.MethodOptions}, oauthmeta.WellKnownProtectedResource+r.Path, metadataHandler(prm))
+
+	authz := bearer.Middleware(bearer.Options{
+		Verify:           verifyFunc(r.Verifier),
+		ResourceMetadata: metaURL,
+		Scopes:           r.RequiredScopes,
+		OnError: func(req *http.Request, e *bearer.Error, cause error) {
+			s.log.LogAttrs(req.Context(), slog.LevelInfo, "request rejected",
+				slog.String("path", req.URL.Path), slog.Int("status", e.Status),
+				slog.String("error", e.Code), slog.Any("cause", cause))
+		},
+	})
+	h := s.origins.wrap(authz(r.Handler))
+	if s.opts.MaxBodyBytes > 0 {
+		h = maxBody(s.opts.MaxBodyBytes, h)
+	}
+	s.echo.Any(r.Path, echo.WrapHandler(h))
+	return nil
+}
+
+// verifyFunc adapts a TokenVerifier to the pkg/bearer middleware, mapping
+// key unavailability to 503 (fail closed, but honest about why).
+func verifyFunc(v TokenVerifier) bearer.VerifyFunc {
+	return func(ctx context.Context, raw string) (bearer.Token, error) {
+		p, err := v.Verify(ctx, raw)
+		if errors.Is(err, authn.ErrKeysUnavailable) {
+			return nil, fmt.Errorf("%w: %w", bearer.ErrUnavailable, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+}
+
+// PrincipalFromContext returns the verified principal of an authorized request.
+func PrincipalFromContext(ctx context.Context) (*authn.Principal, bool) {
+	p, ok := bearer.TokenFromContext(ctx).(*authn.Principal)
+	return p, ok
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if s.opts.Ready != nil && !s.opts.Ready.Ready() {
+		return c.String(http.StatusServiceUnavailable, "issuer keys not loaded\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
+
+// ServeOptions bound the HTTP server.
+type ServeOptions struct {
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully, waiting up
+// to ShutdownTimeout for in-flight requests. It sets no write timeout:
+// MCP responses may be long-lived SSE streams.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, o ServeOptions) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}

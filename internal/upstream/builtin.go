@@ -1,0 +1,167 @@
+// Package upstream is what the gateway serves once a request is authorized:
+// the built-in MCP tools today; HTTP and stdio upstream MCP servers later.
+package upstream
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+// BuiltinOptions configure [NewBuiltin].
+type BuiltinOptions struct {
+	// Version is reported as serverInfo.version.
+	Version string
+	// MaxBodyBytes caps request bodies (the SDK answers 413 beyond).
+	MaxBodyBytes int64
+	// SessionTimeout closes idle sessions (default 30m).
+	SessionTimeout time.Duration
+	// Logger receives SDK transport logs.
+	Logger *slog.Logger
+}
+
+// Identity is what whoami returns: the verified principal, never the token.
+type Identity struct {
+	Subject   string   `json:"subject"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Username  string   `json:"username,omitempty"`
+	Scopes    []string `json:"scopes"`
+	Issuer    string   `json:"issuer"`
+	Audience  []string `json:"audience,omitempty"`
+	ExpiresAt string   `json:"expires_at"`
+}
+
+// EchoArgs are the echo tool's arguments.
+type EchoArgs struct {
+	Message string `json:"message" jsonschema:"the text to send back"`
+}
+
+// EchoResult is the echo tool's structured result.
+type EchoResult struct {
+	Message string `json:"message"`
+}
+
+// NewBuiltin returns the Streamable HTTP handler of the gateway's own MCP
+// server with the tools whoami and echo. It serves every protocol version the
+// official go-sdk supports (2024-11-05 through 2026-07-28): requests of the
+// sessionless 2026-07-28 generation go to a stateless handler, older ones to
+// a stateful one with Mcp-Session-Id sessions. Each session is
+// bound to the principal (issuer and subject) that created it; the SDK
+// refuses another principal presenting its Mcp-Session-Id with 403. The
+// handler must sit behind the bearer middleware: without a principal in the
+// request context every request is refused.
+func NewBuiltin(o BuiltinOptions) http.Handler {
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "mcp-gateway", Title: "MCP Gateway built-in tools", Version: o.Version},
+		&mcp.ServerOptions{Instructions: "Built-in tools of mcp-gateway: whoami shows the identity the gateway verified; echo returns its input."})
+	mcp.AddTool(srv, &mcp.Tool{
+		Name:        "whoami",
+		Description: "Show the identity the gateway verified for this request (subject, client, scopes, issuer, audience, expiry). Never shows the token.",
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
+	}, whoami)
+	mcp.AddTool(srv, &mcp.Tool{
+		Name:        "echo",
+		Description: "Return the message unchanged.",
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
+	}, echo)
+	getServer := func(*http.Request) *mcp.Server { return srv }
+	opts := mcp.StreamableHTTPOptions{
+		SessionTimeout:      o.SessionTimeout,
+		MaxRequestBodyBytes: o.MaxBodyBytes,
+		Logger:              o.Logger,
+		// The gateway validates Origin itself and may sit behind a proxy
+		// whose Host is not loopback.
+		DisableLocalhostProtection: true,
+	}
+	stateless := opts
+	stateless.Stateless = true
+	h := byProtocolGeneration(
+		mcp.NewStreamableHTTPHandler(getServer, &opts),
+		mcp.NewStreamableHTTPHandler(getServer, &stateless),
+	)
+	return WithSDKIdentity(h)
+}
+
+func whoami(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, Identity, error) {
+	p := PrincipalFromSDK(req.Extra.TokenInfo)
+	if p == nil {
+		return nil, Identity{}, errNoPrincipal
+	}
+	return nil, Identity{
+		Subject: p.Subject, ClientID: p.ClientID, Username: p.Username,
+		Scopes: nonNil(p.Scopes), Issuer: p.Issuer, Audience: p.Audience,
+		ExpiresAt: p.Expiry.UTC().Format(time.RFC3339),
+	}, nil
+}
+
+func echo(_ context.Context, _ *mcp.CallToolRequest, in EchoArgs) (*mcp.CallToolResult, EchoResult, error) {
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Message}}}, EchoResult(in), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// sdkPrincipalKey is the TokenInfo.Extra key holding the *authn.Principal.
+const sdkPrincipalKey = "principal"
+
+// WithSDKIdentity hands the principal that pkg/bearer stored in the request
+// context to the go-sdk (auth.TokenInfo), which binds sessions to
+// TokenInfo.UserID and passes TokenInfo to tool handlers. The SDK exposes no
+// setter for its context key, so its own RequireBearerToken is used with a
+// verifier that only reads the already-verified principal: the token is not
+// parsed again.
+func WithSDKIdentity(next http.Handler) http.Handler {
+	return auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+		p, ok := bearer.TokenFromContext(ctx).(*authn.Principal)
+		if !ok || p == nil {
+			return nil, auth.ErrInvalidToken
+		}
+		return &auth.TokenInfo{
+			UserID:     p.Issuer + "|" + p.Subject,
+			Scopes:     p.Scopes,
+			Expiration: p.Expiry,
+			Extra:      map[string]any{sdkPrincipalKey: p},
+		}, nil
+	}, &auth.RequireBearerTokenOptions{ClockSkew: 5 * time.Minute})(next)
+}
+
+// PrincipalFromSDK returns the principal carried by a go-sdk TokenInfo.
+func PrincipalFromSDK(ti *auth.TokenInfo) *authn.Principal {
+	if ti == nil {
+		return nil
+	}
+	p, _ := ti.Extra[sdkPrincipalKey].(*authn.Principal)
+	return p
+}
+
+// sessionlessVersion is the first protocol version without sessions; every
+// POST of that generation carries MCP-Protocol-Version (MCP 2026-07-28,
+// transports).
+const sessionlessVersion = "2026-07-28"
+
+// byProtocolGeneration sends requests whose MCP-Protocol-Version header names
+// the sessionless generation (ISO dates compare as strings) to stateless and
+// everything else, including the header-less initialize of 2025 clients, to
+// stateful.
+func byProtocolGeneration(stateful, stateless http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("MCP-Protocol-Version"); v >= sessionlessVersion {
+			stateless.ServeHTTP(w, r)
+			return
+		}
+		stateful.ServeHTTP(w, r)
+	})
+}

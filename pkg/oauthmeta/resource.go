@@ -1,0 +1,96 @@
+// Package oauthmeta holds the OAuth message types a protected resource and its
+// clients exchange: RFC 9728 Protected Resource Metadata, RFC 8414
+// Authorization Server Metadata, and the RFC 3986/RFC 8707 rules for comparing
+// resource identifiers. It has no dependencies beyond the standard library so
+// that any Go MCP server can import it.
+package oauthmeta
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// WellKnownProtectedResource is the RFC 9728 §3 well-known path suffix.
+const WellKnownProtectedResource = "/.well-known/oauth-protected-resource"
+
+// WellKnownAuthorizationServer is the RFC 8414 §3 well-known path suffix.
+const WellKnownAuthorizationServer = "/.well-known/oauth-authorization-server"
+
+// CanonicalResource returns the canonical form of a resource identifier as
+// RFC 8707 §2 and the MCP authorization spec use it: an absolute URI without
+// a fragment, scheme and host in lower case, the scheme's default port removed,
+// and a single trailing slash removed. It does not resolve "." or ".."
+// segments, percent-encoding case, or IDNA; identifiers that differ in those
+// ways are treated as different resources (fail closed).
+func CanonicalResource(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("resource %q: %w", raw, err)
+	}
+	if !u.IsAbs() || u.Host == "" {
+		return "", fmt.Errorf("resource %q: must be an absolute URI with a host", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return "", fmt.Errorf("resource %q: must not contain a fragment", raw)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("resource %q: must not contain user information", raw)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+	return u.String(), nil
+}
+
+// SameResource reports whether a and b name the same resource under
+// [CanonicalResource]. Identifiers that are not absolute URIs are compared
+// byte for byte (some IdPs use opaque audiences such as "api://default").
+func SameResource(a, b string) bool {
+	ca, errA := CanonicalResource(a)
+	cb, errB := CanonicalResource(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return ca == cb
+}
+
+// ErrNotAbsolute reports a metadata URL that cannot be built from a relative identifier.
+var ErrNotAbsolute = errors.New("identifier must be an absolute http(s) URL")
+
+// ProtectedResourceMetadataURL builds the RFC 9728 §3.1 metadata URL for a
+// resource identifier by inserting the well-known segment between the host
+// and the path: https://h/mcp -> https://h/.well-known/oauth-protected-resource/mcp.
+// A query component is kept; a trailing slash on the path is dropped.
+func ProtectedResourceMetadataURL(resource string) (string, error) {
+	return insertWellKnown(resource, WellKnownProtectedResource)
+}
+
+// AuthorizationServerMetadataURL builds the RFC 8414 §3.1 metadata URL for an
+// issuer identifier, path-inserted the same way.
+func AuthorizationServerMetadataURL(issuer string) (string, error) {
+	return insertWellKnown(issuer, WellKnownAuthorizationServer)
+}
+
+func insertWellKnown(id, wellKnown string) (string, error) {
+	u, err := url.Parse(id)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("%q: %w", id, ErrNotAbsolute)
+	}
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	out := url.URL{Scheme: u.Scheme, Host: u.Host, RawQuery: u.RawQuery}
+	return out.String() + wellKnown + path, nil
+}
