@@ -91,6 +91,9 @@ func insertWellKnown(id, wellKnown string) (string, error) {
 		return "", fmt.Errorf("%q: %w", id, ErrNotAbsolute)
 	}
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
-	out := url.URL{Scheme: u.Scheme, Host: u.Host, RawQuery: u.RawQuery}
-	return out.String() + wellKnown + path, nil
+	out := u.Scheme + "://" + u.Host + wellKnown + path
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out, nil
 }
