@@ -125,6 +125,9 @@ func routesFromJSON(from, to reflect.Type, data any) (any, error) {
 	if from.Kind() != reflect.String || to != reflect.TypeOf([]Route{}) {
 		return data, nil
 	}
+	if strings.TrimSpace(data.(string)) == "" {
+		return []map[string]any{}, nil
+	}
 	var out []map[string]any
 	if err := json.Unmarshal([]byte(data.(string)), &out); err != nil {
 		return nil, errors.New("routes: MCPGW_ROUTES must be a JSON array of route objects: " + err.Error())

@@ -18,9 +18,10 @@ const WellKnownProtectedResource = "/.well-known/oauth-protected-resource"
 // WellKnownAuthorizationServer is the RFC 8414 §3 well-known path suffix.
 const WellKnownAuthorizationServer = "/.well-known/oauth-authorization-server"
 
-// CanonicalResource returns the canonical form of a resource identifier as
-// RFC 8707 §2 and the MCP authorization spec use it: an absolute URI without
-// a fragment, scheme and host in lower case, the scheme's default port removed,
+// CanonicalResource returns the canonical form of an http(s) resource
+// identifier as RFC 8707 §2 and the MCP authorization spec use it: an
+// absolute URL without a fragment or user information, scheme and host in
+// lower case, the scheme's default port removed,
 // and a single trailing slash removed. It does not resolve "." or ".."
 // segments, percent-encoding case, or IDNA; identifiers that differ in those
 // ways are treated as different resources (fail closed).
@@ -29,8 +30,8 @@ func CanonicalResource(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resource %q: %w", raw, err)
 	}
-	if !u.IsAbs() || u.Host == "" {
-		return "", fmt.Errorf("resource %q: must be an absolute URI with a host", raw)
+	if u.Scheme = strings.ToLower(u.Scheme); (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("resource %q: must be an absolute http(s) URL", raw)
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return "", fmt.Errorf("resource %q: must not contain a fragment", raw)
@@ -38,7 +39,6 @@ func CanonicalResource(raw string) (string, error) {
 	if u.User != nil {
 		return "", fmt.Errorf("resource %q: must not contain user information", raw)
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
 	port := u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
@@ -57,13 +57,14 @@ func CanonicalResource(raw string) (string, error) {
 }
 
 // SameResource reports whether a and b name the same resource under
-// [CanonicalResource]. Identifiers that are not absolute URIs are compared
-// byte for byte (some IdPs use opaque audiences such as "api://default").
+// [CanonicalResource]. Identifiers that are not http(s) URLs are compared
+// byte for byte (IdPs use opaque audiences such as "api://default" or a
+// client id); an empty identifier never matches.
 func SameResource(a, b string) bool {
 	ca, errA := CanonicalResource(a)
 	cb, errB := CanonicalResource(b)
 	if errA != nil || errB != nil {
-		return a == b
+		return a == b && a != ""
 	}
 	return ca == cb
 }

@@ -46,7 +46,10 @@ func TestSameResource(t *testing.T) {
 		{"https://mcp.example.com/mcp-admin", "https://mcp.example.com/mcp", false},
 		{"https://mcp.example.com/mcp#x", "https://mcp.example.com/mcp", false},
 		{"api://default", "api://default", true},
-		{"api://default", "API://default", true},
+		{"api://default", "API://default", false},
+		{"", "", false},
+		{"https://mcp.example.com/mcp?a=1", "https://mcp.example.com/mcp?a=1", true},
+		{"https://mcp.example.com/mcp?a=1", "https://mcp.example.com/mcp", false},
 		{"my-api", "my-api", true},
 		{"my-api", "My-API", false},
 	}
