@@ -1,0 +1,157 @@
+package authn_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
+)
+
+// TestAttacks runs the shared malicious-token table against a real KeySet
+// and issuer: every token must fail with ErrInvalidToken (never
+// ErrKeysUnavailable, the issuer is up), with a client-safe message, and
+// the attacker's server must never be contacted.
+func TestAttacks(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks := startKeySet(t, iss, nil)
+	policies := map[string]func(*authn.Policy){
+		"no_allowlist":   nil,
+		"with_allowlist": func(p *authn.Policy) { p.ClientIDs = authn.StaticClientIDs{authntest.ClientID} },
+	}
+	attacks := authntest.Attacks(iss, testAudience)
+	if len(attacks) < 30 {
+		t.Fatalf("only %d attacks", len(attacks))
+	}
+	seen := map[string]bool{}
+	for _, a := range attacks {
+		if seen[a.Name] {
+			t.Fatalf("duplicate attack name %q", a.Name)
+		}
+		seen[a.Name] = true
+	}
+	for pname, mod := range policies {
+		v := newVerifier(t, ks, iss, mod)
+		if _, err := v.Verify(ctxT(t), iss.Mint(iss.Claims(testAudience))); err != nil {
+			t.Fatalf("%s: control token rejected: %v", pname, err)
+		}
+		for _, a := range attacks {
+			t.Run(pname+"/"+a.Name, func(t *testing.T) {
+				p, err := v.Verify(context.Background(), a.Token)
+				if err == nil {
+					t.Fatalf("accepted: %+v", p)
+				}
+				if !errors.Is(err, authn.ErrInvalidToken) || errors.Is(err, authn.ErrKeysUnavailable) {
+					t.Fatalf("want ErrInvalidToken only, got %v", err)
+				}
+				assertSafeError(t, err, a.Token)
+			})
+		}
+	}
+	if n := iss.AttackerHits(); n != 0 {
+		t.Fatalf("attacker server contacted %d times", n)
+	}
+}
+
+// assertSafeError fails if err's text leaks token contents: no segment
+// (or 12-char run of one) of the token may appear.
+func assertSafeError(t *testing.T, err error, token string) {
+	t.Helper()
+	msg := err.Error()
+	if len(msg) > 200 {
+		t.Errorf("error too long (%d): %q", len(msg), msg[:200])
+	}
+	for _, seg := range strings.Split(token, ".") {
+		for i := 0; i+12 <= len(seg); i += 12 {
+			if strings.Contains(msg, seg[i:i+12]) {
+				t.Fatalf("error %q leaks token text", msg)
+			}
+		}
+	}
+}
+
+// TestAttackTokenShapes guards the table itself: a few classes must really
+// have the shape their name claims.
+func TestAttackTokenShapes(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	byName := map[string]string{}
+	for _, a := range authntest.Attacks(iss, testAudience) {
+		byName[a.Name] = a.Token
+	}
+	checks := map[string]func(string) bool{
+		"two_segments":        func(s string) bool { return strings.Count(s, ".") == 1 },
+		"four_segments":       func(s string) bool { return strings.Count(s, ".") == 3 },
+		"jwe_five_segments":   func(s string) bool { return strings.Count(s, ".") == 4 },
+		"stripped_signature":  func(s string) bool { return strings.HasSuffix(s, ".") },
+		"oversized":           func(s string) bool { return len(s) > authn.DefaultMaxTokenBytes },
+		"base64_std_alphabet": func(s string) bool { return strings.ContainsAny(s, "+/") },
+		"base64_padding":      func(s string) bool { return strings.Contains(s, "=") },
+	}
+	for name, ok := range checks {
+		if tok, present := byName[name]; !present || !ok(tok) {
+			t.Errorf("attack %q missing or misshapen", name)
+		}
+	}
+}
+
+// TestAttacksCognito covers the aud-less Cognito path, which the generic
+// table cannot reach.
+func TestAttacksCognito(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	keys := issuerKeys(t, iss)
+	cognito := func(mod func(map[string]any)) string {
+		c := map[string]any{
+			"iss": iss.URL, "sub": "u-1", "token_use": "access", "client_id": "app-1",
+			"scope": "openid rs/read", "username": "alice", "exp": 4102444800, "iat": 1700000000,
+		}
+		if mod != nil {
+			mod(c)
+		}
+		return iss.Mint(c)
+	}
+	allow := authn.StaticClientIDs{"app-1"}
+	errAllow := allowFunc(func(context.Context, string) (bool, error) { return false, errors.New("dynamodb down") })
+	tests := []struct {
+		name      string
+		tok       string
+		audiences []string
+		ids       authn.ClientIDAllower
+		prof      string
+		want      error // nil means accepted
+	}{
+		{"control_no_aud_allowed_client", cognito(nil), nil, allow, "cognito", nil},
+		{"control_with_aud", cognito(func(c map[string]any) { c["aud"] = testAudience }), []string{testAudience}, allow, "cognito", nil},
+		{"no_aud_client_not_allowed", cognito(func(c map[string]any) { c["client_id"] = "app-2" }), nil, allow, "cognito", authn.ErrInvalidToken},
+		{"no_aud_no_allowlist", cognito(nil), []string{testAudience}, nil, "cognito", authn.ErrInvalidToken},
+		{"no_aud_generic_profile", cognito(nil), []string{testAudience}, allow, "generic", authn.ErrInvalidToken},
+		{"id_token", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), nil, allow, "cognito", authn.ErrInvalidToken},
+		{"id_token_aud_client_allowlisted_audience", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), []string{"app-1"}, allow, "cognito", authn.ErrInvalidToken},
+		{"token_use_missing", cognito(func(c map[string]any) { delete(c, "token_use") }), nil, allow, "cognito", authn.ErrInvalidToken},
+		{"token_use_not_string", cognito(func(c map[string]any) { c["token_use"] = []string{"access"} }), nil, allow, "cognito", authn.ErrInvalidToken},
+		{"client_id_missing", cognito(func(c map[string]any) { delete(c, "client_id") }), nil, allow, "cognito", authn.ErrInvalidToken},
+		{"wrong_aud_allowed_client", cognito(func(c map[string]any) { c["aud"] = "https://other/mcp" }), []string{testAudience}, allow, "cognito", authn.ErrInvalidToken},
+		{"right_aud_client_not_allowed", cognito(func(c map[string]any) { c["aud"] = testAudience; c["client_id"] = "app-2" }), []string{testAudience}, allow, "cognito", authn.ErrInvalidToken},
+		{"allowlist_error", cognito(nil), nil, errAllow, "cognito", authn.ErrKeysUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := authn.NewVerifier(keys, authn.Policy{Issuer: iss.URL, Audiences: tt.audiences, ClientIDs: tt.ids, Profile: profile(t, tt.prof)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(context.Background(), tt.tok)
+			if tt.want == nil && err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("want %v, got %v", tt.want, err)
+			}
+		})
+	}
+}
+
+type allowFunc func(context.Context, string) (bool, error)
+
+func (f allowFunc) AllowClientID(ctx context.Context, id string) (bool, error) { return f(ctx, id) }

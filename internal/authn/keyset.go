@@ -1,0 +1,235 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"golang.org/x/sync/singleflight"
+)
+
+// KeySetOptions configure issuer discovery and the JWKS cache.
+type KeySetOptions struct {
+	// Issuer is required; the discovered metadata "issuer" must equal it
+	// exactly (OIDC Discovery 1.0 §4.3, RFC 8414 §3.3).
+	Issuer string
+	// DiscoveryURL is where metadata is read. Default: try
+	// <issuer>/.well-known/openid-configuration, then the RFC 8414 §3.1
+	// path-inserted <origin>/.well-known/oauth-authorization-server<path>.
+	DiscoveryURL string
+	// JWKSURI, if set, skips discovery entirely.
+	JWKSURI string
+	// HTTPClient is used for every fetch; default has a 10s timeout. Every
+	// request also carries a context with a 10s deadline.
+	HTTPClient *http.Client
+	// MinRefreshInterval (default 10s) allows at most one on-demand JWKS
+	// fetch per interval, triggered by an unknown kid (single-flight).
+	MinRefreshInterval time.Duration
+	// RefreshInterval (default 15m) is the periodic background refresh.
+	RefreshInterval time.Duration
+	// MaxResponseBytes (default 1 MiB) caps metadata and JWKS bodies.
+	MaxResponseBytes int64
+	// Logger receives refresh outcomes; default discards.
+	Logger *slog.Logger
+}
+
+// KeyLookup is what the Verifier needs from a key set.
+type KeyLookup interface {
+	LookupKey(ctx context.Context, kid string) (jwk.Key, error)
+}
+
+var _ KeyLookup = (*KeySet)(nil)
+
+// KeySet is a cache of the issuer's public signing keys (RFC 7517). It
+// serves stale keys while the issuer is unreachable and refreshes on an
+// unknown kid at most once per MinRefreshInterval. It does not validate
+// x5c certificate chains and does not honor HTTP cache headers.
+type KeySet struct {
+	opts    KeySetOptions
+	client  *http.Client
+	log     *slog.Logger
+	keys    atomic.Pointer[keySnapshot]
+	fetches atomic.Int64
+	started atomic.Bool
+	sf      singleflight.Group
+
+	mu        sync.Mutex
+	jwksURI   string
+	lastFetch time.Time // last JWKS fetch attempt, success or not
+}
+
+// NewKeySet validates opts and returns a key set. It does not fetch
+// anything (no network); call Start or let LookupKey load lazily.
+func NewKeySet(opts KeySetOptions) (*KeySet, error) {
+	u, err := url.Parse(opts.Issuer)
+	if opts.Issuer == "" || err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("authn: issuer %q must be an absolute http(s) URL", opts.Issuer)
+	}
+	if opts.JWKSURI != "" {
+		if err := checkJWKSURI(opts.JWKSURI, opts.Issuer); err != nil {
+			return nil, fmt.Errorf("authn: %w", err)
+		}
+	}
+	if opts.MinRefreshInterval < 0 || opts.RefreshInterval < 0 || opts.MaxResponseBytes < 0 {
+		return nil, errors.New("authn: key set intervals and size limit must not be negative")
+	}
+	if opts.MinRefreshInterval == 0 {
+		opts.MinRefreshInterval = 10 * time.Second
+	}
+	if opts.RefreshInterval == 0 {
+		opts.RefreshInterval = 15 * time.Minute
+	}
+	if opts.MaxResponseBytes == 0 {
+		opts.MaxResponseBytes = 1 << 20
+	}
+	k := &KeySet{opts: opts, client: opts.HTTPClient, log: opts.Logger, jwksURI: opts.JWKSURI}
+	if k.client == nil {
+		k.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if k.log == nil {
+		k.log = slog.New(slog.DiscardHandler)
+	}
+	return k, nil
+}
+
+// Start discovers the JWKS URI (if needed) and loads the keys, then
+// refreshes in the background every RefreshInterval until ctx ends. It
+// returns the first attempt's error; after an error the background loop
+// retries with backoff from MinRefreshInterval up to RefreshInterval.
+// Start may be called once.
+func (k *KeySet) Start(ctx context.Context) error {
+	if !k.started.CompareAndSwap(false, true) {
+		return errors.New("authn: key set already started")
+	}
+	err := k.refresh(ctx, false)
+	go k.loop(ctx, err == nil)
+	return err
+}
+
+func (k *KeySet) loop(ctx context.Context, ok bool) {
+	backoff := k.opts.MinRefreshInterval
+	for {
+		wait := k.opts.RefreshInterval
+		if !ok {
+			wait = backoff
+			backoff = min(backoff*2, k.opts.RefreshInterval)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		ok = k.refresh(ctx, false) == nil
+		if ok {
+			backoff = k.opts.MinRefreshInterval
+		}
+	}
+}
+
+// Ready reports whether keys have been loaded at least once.
+func (k *KeySet) Ready() bool { return k.keys.Load() != nil }
+
+// JWKSURI returns the JWKS URL in use: the configured one, or the one
+// discovered; "" before discovery succeeded.
+func (k *KeySet) JWKSURI() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.jwksURI
+}
+
+// Fetches returns how many JWKS HTTP requests were made (not counting
+// discovery), for tests and metrics.
+func (k *KeySet) Fetches() int64 { return k.fetches.Load() }
+
+// errRateLimited means an on-demand refresh was skipped.
+var errRateLimited = errors.New("JWKS refresh rate-limited")
+
+// LookupKey returns the public key for kid. An unknown kid triggers a
+// refresh (single-flight, at most one per MinRefreshInterval); while the
+// issuer is unreachable the cached keys keep being served. It returns an
+// error wrapping ErrKeysUnavailable when no keys were ever loaded, and one
+// wrapping ErrInvalidToken when keys are loaded but kid is not among them.
+// An empty kid matches only a set holding exactly one key.
+func (k *KeySet) LookupKey(ctx context.Context, kid string) (jwk.Key, error) {
+	if snap := k.keys.Load(); snap != nil {
+		if key, ok := snap.find(kid); ok {
+			return key, nil
+		}
+	}
+	err := k.refreshOnDemand(ctx)
+	snap := k.keys.Load()
+	if snap == nil {
+		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
+	if key, ok := snap.find(kid); ok {
+		return key, nil
+	}
+	return nil, invalid("no key matches the token's kid")
+}
+
+// refreshOnDemand joins or starts one rate-limited refresh. The fetch runs
+// detached from ctx (so one caller's cancellation does not fail the others)
+// but ctx still bounds how long this caller waits.
+func (k *KeySet) refreshOnDemand(ctx context.Context) error {
+	ch := k.sf.DoChan("jwks", func() (any, error) {
+		return nil, k.refresh(context.WithoutCancel(ctx), true)
+	})
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refresh discovers the JWKS URI if unknown and replaces the cached keys on
+// success; on failure the cached keys stay (stale-if-error). With limited,
+// it does nothing if a fetch was attempted within MinRefreshInterval.
+func (k *KeySet) refresh(ctx context.Context, limited bool) error {
+	k.mu.Lock()
+	now := time.Now()
+	if limited && !k.lastFetch.IsZero() && now.Sub(k.lastFetch) < k.opts.MinRefreshInterval {
+		k.mu.Unlock()
+		return errRateLimited
+	}
+	k.lastFetch = now
+	jwksURI := k.jwksURI
+	k.mu.Unlock()
+
+	if jwksURI == "" {
+		var err error
+		if jwksURI, err = k.discover(ctx); err != nil {
+			k.log.Warn("authn: issuer discovery failed", "issuer", k.opts.Issuer, "error", err)
+			return err
+		}
+		k.mu.Lock()
+		k.jwksURI = jwksURI
+		k.mu.Unlock()
+	}
+	k.fetches.Add(1)
+	body, err := getJSON(ctx, k.client, jwksURI, k.opts.MaxResponseBytes)
+	if err == nil {
+		var snap *keySnapshot
+		var skipped []string
+		snap, skipped, err = parseJWKS(body)
+		for _, s := range skipped {
+			k.log.Debug("authn: JWKS key skipped", "jwks_uri", jwksURI, "reason", s)
+		}
+		if err == nil {
+			k.keys.Store(snap)
+			k.log.Debug("authn: JWKS loaded", "jwks_uri", jwksURI, "keys", len(snap.all))
+			return nil
+		}
+	}
+	k.log.Warn("authn: JWKS refresh failed; serving cached keys", "jwks_uri", jwksURI, "cached", k.Ready(), "error", err)
+	return fmt.Errorf("load JWKS: %w", err)
+}

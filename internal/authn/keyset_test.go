@@ -1,0 +1,353 @@
+package authn_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
+)
+
+func TestNewKeySetValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		opts authn.KeySetOptions
+		ok   bool
+	}{
+		{"ok", authn.KeySetOptions{Issuer: "https://idp.example"}, true},
+		{"empty_issuer", authn.KeySetOptions{}, false},
+		{"relative_issuer", authn.KeySetOptions{Issuer: "idp.example"}, false},
+		{"ftp_issuer", authn.KeySetOptions{Issuer: "ftp://idp.example"}, false},
+		{"http_jwks_for_https_issuer", authn.KeySetOptions{Issuer: "https://idp.example", JWKSURI: "http://idp.example/jwks"}, false},
+		{"relative_jwks", authn.KeySetOptions{Issuer: "https://idp.example", JWKSURI: "/jwks"}, false},
+		{"negative_interval", authn.KeySetOptions{Issuer: "https://idp.example", MinRefreshInterval: -1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := authn.NewKeySet(tt.opts)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestNewKeySetDoesNotFetch(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks, err := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iss.JWKSHits() != 0 || ks.Ready() || ks.JWKSURI() != "" {
+		t.Fatal("NewKeySet touched the network")
+	}
+}
+
+// metadataServer serves only the document at docPath, claiming issuer.
+func metadataServer(t *testing.T, docPath string, issuer func(base string) string, jwksURI string) *httptest.Server {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != docPath {
+			http.NotFound(w, r)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": issuer(srv.URL), "jwks_uri": jwksURI})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestDiscovery(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	same := func(base string) string { return base + "/tenant1" }
+	rfc8414 := metadataServer(t, "/.well-known/oauth-authorization-server/tenant1", same, iss.JWKSURI())
+	oidcPath := metadataServer(t, "/tenant1/.well-known/openid-configuration", same, iss.JWKSURI())
+	mismatch := metadataServer(t, "/tenant1/.well-known/openid-configuration", func(b string) string { return b + "/tenant1/" }, iss.JWKSURI())
+	noJWKS := metadataServer(t, "/tenant1/.well-known/openid-configuration", same, "")
+	custom := metadataServer(t, "/meta.json", func(string) string { return iss.URL }, iss.JWKSURI())
+	tests := []struct {
+		name   string
+		opts   authn.KeySetOptions
+		wantOK bool
+	}{
+		{"oidc_root", authn.KeySetOptions{Issuer: iss.URL}, true},
+		{"oidc_path_issuer", authn.KeySetOptions{Issuer: oidcPath.URL + "/tenant1"}, true},
+		{"rfc8414_path_inserted", authn.KeySetOptions{Issuer: rfc8414.URL + "/tenant1"}, true},
+		{"issuer_mismatch", authn.KeySetOptions{Issuer: mismatch.URL + "/tenant1"}, false},
+		{"no_jwks_uri", authn.KeySetOptions{Issuer: noJWKS.URL + "/tenant1"}, false},
+		{"discovery_url", authn.KeySetOptions{Issuer: iss.URL, DiscoveryURL: custom.URL + "/meta.json"}, true},
+		{"discovery_url_wrong_issuer", authn.KeySetOptions{Issuer: iss.URL + "/x", DiscoveryURL: custom.URL + "/meta.json"}, false},
+		{"metadata_too_large", authn.KeySetOptions{Issuer: iss.URL, MaxResponseBytes: 50}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ks, err := authn.NewKeySet(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err = ks.Start(ctx)
+			if (err == nil) != tt.wantOK {
+				t.Fatalf("Start err = %v, wantOK %v", err, tt.wantOK)
+			}
+			if tt.wantOK && (ks.JWKSURI() != iss.JWKSURI() || !ks.Ready()) {
+				t.Fatalf("JWKSURI %q ready %v", ks.JWKSURI(), ks.Ready())
+			}
+		})
+	}
+}
+
+func TestJWKSURIOverridesDiscovery(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	iss.SetDown(true) // discovery would fail
+	ks, err := authn.NewKeySet(authn.KeySetOptions{Issuer: "http://not-reachable.invalid", JWKSURI: iss.JWKSURI()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	iss.SetDown(false)
+	if err := ks.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ks.JWKSURI() != iss.JWKSURI() || ks.Fetches() != 1 {
+		t.Fatalf("uri %q fetches %d", ks.JWKSURI(), ks.Fetches())
+	}
+}
+
+func TestStartTwice(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks := startKeySet(t, iss, nil)
+	if err := ks.Start(context.Background()); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+}
+
+func TestJWKSFiltering(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	rsaKey, rsaKID := iss.RSA()
+	good := authntest.JWK(t, &rsaKey.PublicKey, rsaKID, "RS256")
+	oct, _ := jwk.FromRaw([]byte("0123456789abcdef0123456789abcdef"))
+	_ = oct.Set(jwk.KeyIDKey, "oct")
+	priv := authntest.JWK(t, iss.Foreign, "priv", "RS256")
+	enc := authntest.JWK(t, &iss.Foreign.PublicKey, "enc", "")
+	_ = enc.Set(jwk.KeyUsageKey, "enc")
+	dupe := authntest.JWK(t, &iss.Foreign.PublicKey, rsaKID, "RS256")
+	tests := []struct {
+		name    string
+		keys    []jwk.Key
+		startOK bool
+		usable  []string
+		skipped []string
+	}{
+		{"mixed", []jwk.Key{good, oct, priv, enc, dupe}, true, []string{rsaKID}, []string{"oct", "priv", "enc"}},
+		{"only_unusable", []jwk.Key{oct, priv, enc}, false, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss.SetJWKS(authntest.JWKS(t, tt.keys...))
+			defer iss.SetJWKS(nil)
+			ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, JWKSURI: iss.JWKSURI()})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := ks.Start(ctx); (err == nil) != tt.startOK {
+				t.Fatalf("Start err = %v", err)
+			}
+			for _, kid := range tt.usable {
+				k, err := ks.LookupKey(ctx, kid)
+				if err != nil {
+					t.Fatalf("kid %s: %v", kid, err)
+				}
+				if kid == rsaKID && !sameRSA(t, k, good) {
+					t.Fatal("duplicate kid replaced the first key")
+				}
+			}
+			for _, kid := range tt.skipped {
+				if _, err := ks.LookupKey(ctx, kid); !errors.Is(err, authn.ErrInvalidToken) {
+					t.Fatalf("kid %s: want ErrInvalidToken, got %v", kid, err)
+				}
+			}
+		})
+	}
+}
+
+func sameRSA(t *testing.T, a, b jwk.Key) bool {
+	ta, _ := a.Thumbprint(0x05) // crypto.SHA256
+	tb, _ := b.Thumbprint(0x05)
+	return string(ta) == string(tb)
+}
+
+func TestJWKSTooLarge(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, JWKSURI: iss.JWKSURI(), MaxResponseBytes: 100})
+	if err := ks.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "size limit") {
+		t.Fatalf("want size-limit error, got %v", err)
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks := startKeySet(t, iss, func(o *authn.KeySetOptions) { o.MinRefreshInterval = 20 * time.Millisecond })
+	v := newVerifier(t, ks, iss, nil)
+	oldTok := iss.Mint(iss.Claims(testAudience))
+	if _, err := v.Verify(ctxT(t), oldTok); err != nil {
+		t.Fatal(err)
+	}
+	iss.Rotate()
+	time.Sleep(30 * time.Millisecond)
+	newTok := iss.Mint(iss.Claims(testAudience))
+	if _, err := v.Verify(ctxT(t), newTok); err != nil {
+		t.Fatalf("new kid after rotation: %v", err)
+	}
+	if _, err := v.Verify(ctxT(t), oldTok); !errors.Is(err, authn.ErrInvalidToken) {
+		t.Fatalf("removed key still accepted: %v", err)
+	}
+	if ks.Fetches() != 2 {
+		t.Fatalf("fetches = %d, want 2", ks.Fetches())
+	}
+}
+
+func TestPeriodicRefresh(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks := startKeySet(t, iss, func(o *authn.KeySetOptions) {
+		o.RefreshInterval = 20 * time.Millisecond
+		o.MinRefreshInterval = time.Hour // on-demand refresh impossible
+	})
+	kid := iss.Rotate()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := ks.LookupKey(ctxT(t), kid); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rotated key never picked up; fetches %d", ks.Fetches())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOutage(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(iss *authntest.Issuer)
+	}{
+		{"status_500", func(iss *authntest.Issuer) { iss.SetDown(true) }},
+		{"server_closed", func(iss *authntest.Issuer) { iss.Server.Close() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := authntest.NewIssuer(t)
+			ks := startKeySet(t, iss, func(o *authn.KeySetOptions) {
+				o.MinRefreshInterval = time.Millisecond
+				o.RefreshInterval = 5 * time.Millisecond
+			})
+			v := newVerifier(t, ks, iss, nil)
+			tok := iss.Mint(iss.Claims(testAudience))
+			tt.break_(iss)
+			before := ks.Fetches()
+			for ks.Fetches() < before+2 { // at least one failed refresh happened
+				time.Sleep(5 * time.Millisecond)
+			}
+			if _, err := v.Verify(ctxT(t), tok); err != nil {
+				t.Fatalf("cached key not served during outage: %v", err)
+			}
+			// An unknown kid while down is an invalid token, not unavailable.
+			_, err := v.Verify(ctxT(t), iss.Mint(iss.Claims(testAudience), authntest.WithKID("new")))
+			if !errors.Is(err, authn.ErrInvalidToken) || errors.Is(err, authn.ErrKeysUnavailable) {
+				t.Fatalf("unknown kid during outage: %v", err)
+			}
+		})
+	}
+}
+
+func TestNeverLoaded(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	iss.SetDown(true)
+	ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, MinRefreshInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := ks.Start(ctx); err == nil {
+		t.Fatal("Start succeeded against a down issuer")
+	}
+	v := newVerifier(t, ks, iss, nil)
+	_, err := v.Verify(ctx, iss.Mint(iss.Claims(testAudience)))
+	if !errors.Is(err, authn.ErrKeysUnavailable) || errors.Is(err, authn.ErrInvalidToken) {
+		t.Fatalf("want ErrKeysUnavailable only, got %v", err)
+	}
+	if ks.Ready() {
+		t.Fatal("Ready with no keys")
+	}
+}
+
+func TestLazyLoadWithoutStart(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL})
+	v := newVerifier(t, ks, iss, nil)
+	if _, err := v.Verify(ctxT(t), iss.Mint(iss.Claims(testAudience))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnknownKidFlood: 500 concurrent verifications with random kids cause
+// at most one JWKS fetch per MinRefreshInterval.
+func TestUnknownKidFlood(t *testing.T) {
+	tests := []struct {
+		name       string
+		sleep      time.Duration // after Start, before the flood
+		down       bool
+		maxFetches int64 // including Start's
+		wantErr    error
+	}{
+		{"within_interval", 0, false, 1, authn.ErrInvalidToken},
+		{"interval_elapsed", 1100 * time.Millisecond, false, 2, authn.ErrInvalidToken},
+		{"never_loaded_idp_down", 1100 * time.Millisecond, true, 2, authn.ErrKeysUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := authntest.NewIssuer(t)
+			iss.SetDown(tt.down)
+			toks := make([]string, 500) // minted first: signing is slow
+			for i := range toks {
+				toks[i] = iss.Mint(iss.Claims(testAudience), authntest.WithKID(fmt.Sprintf("random-%d", i)))
+			}
+			ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, JWKSURI: iss.JWKSURI(), MinRefreshInterval: time.Second})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_ = ks.Start(ctx)
+			time.Sleep(tt.sleep)
+			v := newVerifier(t, ks, iss, nil)
+			var wg sync.WaitGroup
+			errs := make(chan error, len(toks))
+			for _, tok := range toks {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := v.Verify(ctx, tok)
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("want %v, got %v", tt.wantErr, err)
+				}
+			}
+			if got := ks.Fetches(); got > tt.maxFetches {
+				t.Fatalf("JWKS fetches = %d, want <= %d", got, tt.maxFetches)
+			}
+		})
+	}
+}

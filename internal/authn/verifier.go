@@ -1,0 +1,225 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
+)
+
+// Defaults and limits of a Policy.
+const (
+	DefaultLeeway        = 60 * time.Second
+	MaxLeeway            = 5 * time.Minute
+	DefaultMaxTokenBytes = 16384
+)
+
+// Policy is what one protected resource accepts.
+type Policy struct {
+	// Issuer must equal the token's "iss" exactly (RFC 7519 §4.1.1; no
+	// trailing-slash or case folding).
+	Issuer string
+	// Audiences are the accepted "aud" values (RFC 8707, RFC 9068 §4). URL
+	// audiences compare by RFC 3986 normalization (scheme and host case,
+	// default port, one trailing slash); others exactly. May be empty only
+	// when the profile has AudienceOptional and ClientIDs is set.
+	Audiences []string
+	// ClientIDs, when non-nil, must allow the token's client id for every
+	// token, with or without aud. It is required for tokens without aud.
+	ClientIDs ClientIDAllower
+	// Profile is the issuer's token shape (see package idp).
+	Profile idp.Profile
+	// Leeway is the clock skew allowed on exp, nbf and iat; zero means
+	// DefaultLeeway (60s); at most MaxLeeway (5m).
+	Leeway time.Duration
+	// MaxTokenBytes caps the raw token before any parsing; zero means
+	// DefaultMaxTokenBytes (16384).
+	MaxTokenBytes int
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verifier checks JWT access tokens against one Policy. It is safe for
+// concurrent use.
+type Verifier struct {
+	keys      KeyLookup
+	p         Policy
+	audiences []audience
+	pubs      rawKeyCache
+}
+
+// NewVerifier validates p, fills its defaults and returns a Verifier that
+// takes keys only from keys.
+func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
+	var errs []error
+	if keys == nil {
+		errs = append(errs, errors.New("key lookup is nil"))
+	}
+	if p.Issuer == "" {
+		errs = append(errs, errors.New("issuer is empty"))
+	}
+	if err := p.Profile.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(p.Audiences) == 0 && !(p.Profile.AudienceOptional && p.ClientIDs != nil) {
+		errs = append(errs, errors.New("no audiences: only a profile with AudienceOptional plus a client-id allowlist may omit them"))
+	}
+	v := &Verifier{keys: keys}
+	for _, a := range p.Audiences {
+		if a == "" {
+			errs = append(errs, errors.New("empty audience"))
+		}
+		v.audiences = append(v.audiences, newAudience(a))
+	}
+	switch {
+	case p.Leeway < 0 || p.Leeway > MaxLeeway:
+		errs = append(errs, fmt.Errorf("leeway %v outside [0, %v]", p.Leeway, MaxLeeway))
+	case p.Leeway == 0:
+		p.Leeway = DefaultLeeway
+	}
+	switch {
+	case p.MaxTokenBytes < 0:
+		errs = append(errs, errors.New("negative MaxTokenBytes"))
+	case p.MaxTokenBytes == 0:
+		p.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("authn: invalid policy: %w", err)
+	}
+	v.p = p
+	return v, nil
+}
+
+// Verify checks raw as a JWT access token (RFC 9068 §4, RFC 8725 §3) and
+// returns its Principal. In order: size cap; JWS compact shape and header
+// (checkHeader); key by kid from the key set only; alg/key fit; signature;
+// payload as one JSON object; token-type markers; iss exact; exp/nbf/iat
+// with leeway; sub; audience; client id; scopes.
+//
+// Errors wrap ErrInvalidToken, or ErrKeysUnavailable when keys or the
+// client-id allowlist cannot be reached. Verify does not check revocation,
+// jti replay, sender constraints (DPoP/mTLS), or which scopes are required
+// (see Principal.MissingScopes).
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	if len(raw) > v.p.MaxTokenBytes {
+		return nil, invalid("token too large")
+	}
+	c, err := splitCompact(raw, v.p.Profile.TypHeaders)
+	if err != nil {
+		return nil, err
+	}
+	key, err := v.keys.LookupKey(ctx, c.header.kid)
+	if err != nil {
+		if errors.Is(err, ErrKeysUnavailable) {
+			return nil, fmt.Errorf("authn: %w", err)
+		}
+		return nil, invalid("no key matches the token's kid")
+	}
+	if err := checkKey(key, c.header.alg); err != nil {
+		return nil, err
+	}
+	pub, err := v.pubs.get(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifySignature(c, pub); err != nil {
+		return nil, err
+	}
+	claims, err := decodeObject(c.payload)
+	if err != nil {
+		return nil, invalid("payload: " + err.Error())
+	}
+	return v.checkClaims(ctx, claims)
+}
+
+// checkClaims applies the policy to signature-verified claims.
+func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Principal, error) {
+	prof := &v.p.Profile
+	if err := checkMarkers(claims, prof); err != nil {
+		return nil, err
+	}
+	iss, _, err := stringClaim(claims, "iss")
+	if err != nil {
+		return nil, err
+	}
+	if iss != v.p.Issuer {
+		return nil, invalidClaim("iss", "does not match the issuer")
+	}
+	exp, iat, err := checkTimes(claims, v.p.Now(), v.p.Leeway)
+	if err != nil {
+		return nil, err
+	}
+	sub, _, err := stringClaim(claims, prof.Subject())
+	if err != nil {
+		return nil, err
+	}
+	if sub == "" {
+		return nil, invalidClaim(prof.Subject(), "is missing or empty")
+	}
+	clientID, err := firstString(claims, prof.ClientIDClaims)
+	if err != nil {
+		return nil, err
+	}
+	if clientID == "" && prof.RequireClientID {
+		return nil, invalid("client id claim is missing")
+	}
+	aud, audPresent, err := audienceClaim(claims)
+	if err != nil {
+		return nil, err
+	}
+	if audPresent && !v.audienceAccepted(aud) {
+		return nil, invalidClaim("aud", "does not name this resource")
+	}
+	// Absent aud: only for AudienceOptional profiles (their RequiredClaims
+	// markers already held above) and only with an allowlisted client id.
+	if !audPresent && !(prof.AudienceOptional && v.p.ClientIDs != nil) {
+		return nil, invalidClaim("aud", "is missing")
+	}
+	if v.p.ClientIDs != nil {
+		if err := v.allowClient(ctx, clientID); err != nil {
+			return nil, err
+		}
+	}
+	scopes, err := scopesOf(claims, prof)
+	if err != nil {
+		return nil, err
+	}
+	username, err := firstString(claims, prof.UsernameClaims)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{
+		Subject: sub, ClientID: clientID, Username: username, Scopes: scopes,
+		Issuer: iss, Audience: aud, Expiry: exp, IssuedAt: iat, Claims: claims,
+	}, nil
+}
+
+func (v *Verifier) audienceAccepted(aud []string) bool {
+	for _, got := range aud {
+		for _, a := range v.audiences {
+			if a.matches(got) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (v *Verifier) allowClient(ctx context.Context, clientID string) error {
+	if clientID == "" {
+		return invalid("client id claim is missing")
+	}
+	ok, err := v.p.ClientIDs.AllowClientID(ctx, clientID)
+	if err != nil {
+		return fmt.Errorf("%w: client-id allowlist: %w", ErrKeysUnavailable, err)
+	}
+	if !ok {
+		return invalid("client id is not allowed")
+	}
+	return nil
+}
