@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/httpfetch"
 )
 
 func TestCheckConfig(t *testing.T) {
@@ -58,13 +60,13 @@ func TestFetchLimits(t *testing.T) {
 	defer srv.Close()
 	f := newFetcher(nil)
 	ctx := context.Background()
-	if _, err := f.get(ctx, srv.URL+"/big"); !errors.Is(err, errTooLarge) {
-		t.Errorf("big body: err = %v, want errTooLarge", err)
+	if _, err := f.get(ctx, srv.URL+"/big"); !errors.Is(err, httpfetch.ErrTooLarge) {
+		t.Errorf("big body: err = %v, want ErrTooLarge", err)
 	}
-	if _, err := f.get(ctx, "file:///etc/passwd"); !errors.Is(err, errScheme) {
+	if _, err := f.get(ctx, "file:///etc/passwd"); !errors.Is(err, httpfetch.ErrScheme) {
 		t.Errorf("file URL: err = %v, want errScheme", err)
 	}
-	if _, err := f.get(ctx, srv.URL+"/ftp"); !errors.Is(err, errScheme) {
+	if _, err := f.get(ctx, srv.URL+"/ftp"); !errors.Is(err, httpfetch.ErrScheme) {
 		t.Errorf("redirect to ftp: err = %v, want errScheme", err)
 	}
 	if b, err := f.get(ctx, srv.URL+"/ok"); err != nil || string(b) != "{}" {
