@@ -56,6 +56,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 			Profile:       profile,
 			Leeway:        cfg.Leeway,
 			MaxTokenBytes: cfg.MaxTokenBytes,
+			CacheTTL:      cfg.TokenCacheTTL,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("route %s: %w", rc.Path, err)

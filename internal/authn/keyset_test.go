@@ -201,9 +201,13 @@ func TestKeyRotation(t *testing.T) {
 	iss := authntest.NewIssuer(t)
 	ks := startKeySet(t, iss, func(o *authn.KeySetOptions) { o.MinRefreshInterval = 20 * time.Millisecond })
 	v := newVerifier(t, ks, iss, nil)
+	uncached := newVerifier(t, ks, iss, func(p *authn.Policy) { p.CacheTTL = -1 })
+	oldKey, oldKID := iss.RSA()
 	oldTok := iss.Mint(iss.Claims(testAudience))
-	if _, err := v.Verify(ctxT(t), oldTok); err != nil {
-		t.Fatal(err)
+	for _, v := range []*authn.Verifier{v, uncached} {
+		if _, err := v.Verify(ctxT(t), oldTok); err != nil {
+			t.Fatal(err)
+		}
 	}
 	iss.Rotate()
 	time.Sleep(30 * time.Millisecond)
@@ -211,8 +215,18 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := v.Verify(ctxT(t), newTok); err != nil {
 		t.Fatalf("new kid after rotation: %v", err)
 	}
-	if _, err := v.Verify(ctxT(t), oldTok); !errors.Is(err, authn.ErrInvalidToken) {
+	// A token signed by the removed key and never seen before is refused.
+	lateTok := iss.Mint(iss.Claims(testAudience), authntest.WithKey(oldKey), authntest.WithKID(oldKID))
+	if _, err := v.Verify(ctxT(t), lateTok); !errors.Is(err, authn.ErrInvalidToken) {
 		t.Fatalf("removed key still accepted: %v", err)
+	}
+	if _, err := uncached.Verify(ctxT(t), oldTok); !errors.Is(err, authn.ErrInvalidToken) {
+		t.Fatalf("removed key still accepted without the cache: %v", err)
+	}
+	// Documented (Policy.CacheTTL): the already-verified token stays
+	// accepted until its cache entry lapses.
+	if _, err := v.Verify(ctxT(t), oldTok); err != nil {
+		t.Fatalf("cached token refused within CacheTTL: %v", err)
 	}
 	if ks.Fetches() != 2 {
 		t.Fatalf("fetches = %d, want 2", ks.Fetches())

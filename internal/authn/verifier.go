@@ -39,6 +39,14 @@ type Policy struct {
 	MaxTokenBytes int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// CacheTTL is how long a verified token is remembered (keyed by its
+	// SHA-256), so a client repeating its token skips parsing and signature
+	// verification; zero means DefaultCacheTTL (30s), negative disables the
+	// cache. A cached token is still refused once exp + leeway has passed,
+	// and its client id is re-checked against ClientIDs on every use; but a
+	// token signed by a key the IdP has removed stays accepted for up to
+	// CacheTTL after the removal.
+	CacheTTL time.Duration
 }
 
 // Verifier checks JWT access tokens against one Policy. It is safe for
@@ -48,6 +56,7 @@ type Verifier struct {
 	p         Policy
 	audiences []audience
 	pubs      rawKeyCache
+	cache     *tokenCache
 }
 
 // NewVerifier validates p, fills its defaults and returns a Verifier that
@@ -88,6 +97,10 @@ func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
 	if p.Now == nil {
 		p.Now = time.Now
 	}
+	if p.CacheTTL == 0 {
+		p.CacheTTL = DefaultCacheTTL
+	}
+	v.cache = newTokenCache(p.CacheTTL)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("authn: invalid policy: %w", err)
 	}
@@ -96,7 +109,8 @@ func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
 }
 
 // Verify checks raw as a JWT access token (RFC 9068 §4, RFC 8725 §3) and
-// returns its Principal. In order: size cap; JWS compact shape and header
+// returns its Principal, which callers must treat as read-only (it may be
+// shared through the verified-token cache, see Policy.CacheTTL). In order: size cap; JWS compact shape and header
 // (checkHeader); key by kid from the key set only; alg/key fit; signature;
 // payload as one JSON object; token-type markers; iss exact; exp/nbf/iat
 // with leeway; sub; audience; client id; scopes.
@@ -108,6 +122,14 @@ func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > v.p.MaxTokenBytes {
 		return nil, invalid("token too large")
+	}
+	if p, ok := v.cache.get(raw, v.p.Now()); ok {
+		if v.p.ClientIDs != nil {
+			if err := v.allowClient(ctx, p.ClientID); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
 	}
 	c, err := splitCompact(raw, v.p.Profile.TypHeaders)
 	if err != nil {
@@ -134,7 +156,12 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if err != nil {
 		return nil, invalid("payload: " + err.Error())
 	}
-	return v.checkClaims(ctx, claims)
+	p, err := v.checkClaims(ctx, claims)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(raw, p, v.p.Now(), v.p.Leeway)
+	return p, nil
 }
 
 // checkClaims applies the policy to signature-verified claims.

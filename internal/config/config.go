@@ -50,6 +50,10 @@ type Config struct {
 	Leeway time.Duration `mapstructure:"leeway"`
 	// MaxTokenBytes caps the size of an access token (default 16384).
 	MaxTokenBytes int `mapstructure:"max_token_bytes"`
+	// TokenCacheTTL is how long a verified token is remembered (default
+	// 30s; negative disables). A token signed by a key the IdP removed stays
+	// accepted for at most this long.
+	TokenCacheTTL time.Duration `mapstructure:"token_cache_ttl"`
 	// MaxBodyBytes caps request bodies on MCP routes (default 4 MiB).
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
 	// JWKSMinRefresh is the least time between two JWKS fetches (default 10s).
@@ -93,6 +97,7 @@ const (
 	MaxLeeway                = 5 * time.Minute
 	DefaultMaxTokenBytes     = 16 << 10
 	DefaultMaxBodyBytes      = 4 << 20
+	DefaultTokenCacheTTL     = 30 * time.Second
 	DefaultJWKSMinRefresh    = 10 * time.Second
 	DefaultJWKSRefresh       = 15 * time.Minute
 	DefaultReadHeaderTimeout = 10 * time.Second
@@ -117,6 +122,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.MaxTokenBytes == 0 {
 		c.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if c.TokenCacheTTL == 0 {
+		c.TokenCacheTTL = DefaultTokenCacheTTL
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes

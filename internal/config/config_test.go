@@ -33,6 +33,7 @@ func TestValidateProblems(t *testing.T) {
 		{"http discovery remote", func(c *Config) { c.DiscoveryURL = "http://idp.example.com/d" }, "discovery_url:"},
 		{"bad listen", func(c *Config) { c.Listen = "8080" }, "listen:"},
 		{"leeway too large", func(c *Config) { c.Leeway = time.Hour }, "leeway:"},
+		{"token cache too long", func(c *Config) { c.TokenCacheTTL = time.Hour }, "token_cache_ttl:"},
 		{"token cap tiny", func(c *Config) { c.MaxTokenBytes = 10 }, "max_token_bytes:"},
 		{"bad scope", func(c *Config) { c.RequiredScopes = []string{"a b"} }, "required_scopes:"},
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, "allowed_origins:"},

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Validate reports every problem at once, each naming its key. It does not
@@ -62,6 +63,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxTokenBytes < 1024 || c.MaxTokenBytes > 1<<20 {
 		bad("max_token_bytes", "%d is outside 1024..1048576", c.MaxTokenBytes)
+	}
+	if c.TokenCacheTTL > 10*time.Minute {
+		bad("token_cache_ttl", "%s is above 10m", c.TokenCacheTTL)
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("max_body_bytes", "%d is below 1024", c.MaxBodyBytes)
