@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // metadata is the part of OIDC Discovery 1.0 §3 / RFC 8414 §2 metadata the
@@ -24,14 +26,11 @@ func discoveryURLs(issuer, configured string) ([]string, error) {
 	if configured != "" {
 		return []string{configured}, nil
 	}
-	u, err := url.Parse(issuer)
+	rfc8414, err := oauthmeta.AuthorizationServerMetadataURL(issuer)
 	if err != nil {
-		return nil, fmt.Errorf("parse issuer: %w", err)
+		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	oidc := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	origin := u.Scheme + "://" + u.Host
-	rfc8414 := origin + "/.well-known/oauth-authorization-server" + path
 	return []string{oidc, rfc8414}, nil
 }
 
