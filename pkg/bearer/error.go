@@ -129,6 +129,15 @@ func WriteError(w http.ResponseWriter, e *Error, resourceMetadata string, scope 
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "5")
 	}
+	WriteJSON(w, e)
+}
+
+// WriteJSON writes e as an OAuth error response body (RFC 6749 §5.2,
+// RFC 7591 §3.2.2): status, no-store, and {"error","error_description"}.
+// It sets no challenge; services that are not a protected resource (the
+// registration endpoint) answer with it directly.
+func WriteJSON(w http.ResponseWriter, e *Error) {
+	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(e.Status)
@@ -136,5 +145,9 @@ func WriteError(w http.ResponseWriter, e *Error, resourceMetadata string, scope 
 		_, _ = w.Write([]byte(`{"error":"unauthorized","error_description":"a bearer token is required"}` + "\n"))
 		return
 	}
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": e.Code, "error_description": sanitize(e.Description)})
+	body := map[string]string{"error": e.Code}
+	if e.Description != "" {
+		body["error_description"] = sanitize(e.Description)
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
