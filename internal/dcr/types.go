@@ -105,3 +105,27 @@ var (
 	ErrExists   = errors.New("registration already exists")
 	ErrConflict = errors.New("registration changed concurrently")
 )
+
+// Result is the outcome of a registration or RFC 7592 read/update: the
+// stored registration plus the secrets that exist only in this response
+// (never stored). RegistrationAccessToken is empty when the registration was
+// reused (an identical public client registered earlier; the new requester
+// does not get to manage it) or came from the CIMD bridge.
+type Result struct {
+	Registration            Registration
+	ClientSecret            string
+	RegistrationAccessToken string
+	// Reused is true when an existing registration was returned.
+	Reused bool
+}
+
+// GCReport says what a garbage-collection pass found and did.
+type GCReport struct {
+	// Expired lists client ids whose registrations had expired.
+	Expired []string
+	// Deleted lists those whose app client and record were removed (empty
+	// on a dry run).
+	Deleted []string
+	// Failed maps client ids to why they could not be removed.
+	Failed map[string]string
+}
