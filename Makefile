@@ -8,13 +8,19 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 NODE_DIR := test/node
 BIN      := bin
 
-.PHONY: run build test test-unit test-integration lint bench node-deps clean
+.PHONY: run build lambda test test-unit test-integration lint bench node-deps clean
 
 run: ## gateway on 127.0.0.1:8080 + dev authorization server on 127.0.0.1:8081
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mcp-gateway dev $(ARGS)
 
 build: ## binaries into ./bin
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+lambda: ## mcp-dcr for AWS Lambda (provided.al2023, arm64): dist/mcp-dcr-lambda.zip with bootstrap
+	mkdir -p dist/lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "$(LDFLAGS)" -o dist/lambda/bootstrap ./cmd/mcp-dcr
+	cd dist/lambda && rm -f ../mcp-dcr-lambda.zip && python3 -m zipfile -c ../mcp-dcr-lambda.zip bootstrap
+	@ls -l dist/lambda/bootstrap dist/mcp-dcr-lambda.zip
 
 # npm ci only when the lockfile changed since the last install.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json
@@ -40,4 +46,4 @@ bench: ## benchmarks (Verify vs bare RSA verify, side by side in one run)
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/authn/...
 
 clean:
-	rm -rf $(BIN) $(NODE_DIR)/node_modules
+	rm -rf $(BIN) dist $(NODE_DIR)/node_modules

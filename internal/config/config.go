@@ -33,6 +33,18 @@ type Config struct {
 	Audiences []string `mapstructure:"audiences"`
 	// AllowedClientIDs are accepted client ids (Cognito tokens have no aud).
 	AllowedClientIDs []string `mapstructure:"allowed_client_ids"`
+	// ClientIDsTable is a DynamoDB table of mcp-dcr registrations; when set,
+	// a token's client id is accepted if it is registered there (and not
+	// expired) or listed in AllowedClientIDs.
+	ClientIDsTable string `mapstructure:"client_ids_table"`
+	// ClientIDsCacheTTL is how long an answer from ClientIDsTable is
+	// remembered (default 60s): a deleted client's tokens stop being
+	// accepted within this time.
+	ClientIDsCacheTTL time.Duration `mapstructure:"client_ids_cache_ttl"`
+	// AWSRegion and AWSEndpoint locate ClientIDsTable; AWSEndpoint overrides
+	// the endpoint for emulators such as moto.
+	AWSRegion   string `mapstructure:"aws_region"`
+	AWSEndpoint string `mapstructure:"aws_endpoint"`
 	// RequiredScopes are needed by every call on every route.
 	RequiredScopes []string `mapstructure:"required_scopes"`
 	// ScopesSupported is what PRM advertises (default: the required scopes).
@@ -98,6 +110,7 @@ const (
 	DefaultMaxTokenBytes     = 16 << 10
 	DefaultMaxBodyBytes      = 4 << 20
 	DefaultTokenCacheTTL     = 30 * time.Second
+	DefaultClientIDsCacheTTL = 60 * time.Second
 	DefaultJWKSMinRefresh    = 10 * time.Second
 	DefaultJWKSRefresh       = 15 * time.Minute
 	DefaultReadHeaderTimeout = 10 * time.Second
@@ -122,6 +135,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.MaxTokenBytes == 0 {
 		c.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if c.ClientIDsCacheTTL == 0 {
+		c.ClientIDsCacheTTL = DefaultClientIDsCacheTTL
 	}
 	if c.TokenCacheTTL == 0 {
 		c.TokenCacheTTL = DefaultTokenCacheTTL

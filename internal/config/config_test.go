@@ -39,6 +39,11 @@ func TestValidateProblems(t *testing.T) {
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, "allowed_origins:"},
 		{"origin with path", func(c *Config) { c.AllowedOrigins = []string{"https://a.example/x"} }, "allowed_origins:"},
 		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }, "allowed_client_ids:"},
+		{"table without region", func(c *Config) { c.ClientIDsTable = "regs" }, "aws_region:"},
+		{"table cache too long", func(c *Config) {
+			c.ClientIDsTable, c.AWSRegion, c.ClientIDsCacheTTL = "regs", "us-east-1", time.Hour
+		}, "client_ids_cache_ttl:"},
+		{"remote http aws endpoint", func(c *Config) { c.AWSEndpoint = "http://aws.example" }, "aws_endpoint:"},
 		{"route path relative", func(c *Config) { c.Routes = []Route{{Path: "mcp", Upstream: "builtin"}} }, "routes[0].path"},
 		{"route path reserved", func(c *Config) { c.Routes = []Route{{Path: "/.well-known/x", Upstream: "builtin"}} }, "reserved"},
 		{"route duplicate", func(c *Config) {
@@ -69,6 +74,9 @@ func TestValidateAccepts(t *testing.T) {
 		{"localhost public url", func(c *Config) { c.PublicURL = "http://localhost:8080" }},
 		{"insecure switch", func(c *Config) { c.Issuer = "http://idp.lab"; c.InsecureAllowHTTPIssuer = true }},
 		{"cognito with client ids", func(c *Config) { c.Provider = "cognito"; c.AllowedClientIDs = []string{"abc"} }},
+		{"cognito with registrations table", func(c *Config) {
+			c.Provider, c.ClientIDsTable, c.AWSRegion, c.AWSEndpoint = "cognito", "regs", "us-east-1", "http://127.0.0.1:5000"
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

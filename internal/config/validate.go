@@ -45,8 +45,19 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("authorization_servers[%d]", i), "%q is not an absolute URL", as)
 		}
 	}
-	if c.Provider == "cognito" && len(c.Audiences) == 0 && len(c.AllowedClientIDs) == 0 {
-		bad("allowed_client_ids", "provider cognito issues access tokens without aud: list the accepted app client ids (or set audiences if managed login sends resource)")
+	if c.Provider == "cognito" && len(c.Audiences) == 0 && len(c.AllowedClientIDs) == 0 && c.ClientIDsTable == "" {
+		bad("allowed_client_ids", "provider cognito issues access tokens without aud: list the accepted app client ids, set client_ids_table (mcp-dcr registrations), or set audiences if managed login sends resource")
+	}
+	if c.ClientIDsTable != "" {
+		if c.AWSRegion == "" {
+			bad("aws_region", "is required with client_ids_table")
+		}
+		if c.ClientIDsCacheTTL < time.Second || c.ClientIDsCacheTTL > 10*time.Minute {
+			bad("client_ids_cache_ttl", "%s is outside 1s..10m", c.ClientIDsCacheTTL)
+		}
+	}
+	if c.AWSEndpoint != "" {
+		c.checkIssuerURL(bad, "aws_endpoint", c.AWSEndpoint)
 	}
 	for _, s := range append(slices.Clone(c.RequiredScopes), c.ScopesSupported...) {
 		if strings.ContainsAny(s, " \"\\") || s == "" {
