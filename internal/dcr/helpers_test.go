@@ -1,0 +1,122 @@
+package dcr_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+const (
+	claudeCB = "https://claude.ai/api/mcp/auth_callback"
+	vscodeCB = "http://127.0.0.1:33418"
+)
+
+var errBoom = errors.New("boom")
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger used from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type fixture struct {
+	svc   *dcr.Service
+	apps  *dcrtest.FakeApps
+	store *dcrtest.MemStore
+	clock *clock
+	logs  *syncBuffer
+}
+
+// newFixture builds a Service over the fakes with DefaultPolicy changed by mut.
+func newFixture(t *testing.T, mut func(*dcr.Policy)) *fixture {
+	t.Helper()
+	f := &fixture{apps: dcrtest.NewFakeApps(), store: dcrtest.NewMemStore(),
+		clock: &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	f.store.SetNow(f.clock.Now)
+	p := dcr.DefaultPolicy()
+	if mut != nil {
+		mut(&p)
+	}
+	svc, err := dcr.NewService(f.apps, f.store, p, dcr.ServiceOptions{
+		Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	return f
+}
+
+func publicMD(uris ...string) dcr.ClientMetadata {
+	if len(uris) == 0 {
+		uris = []string{claudeCB}
+	}
+	return dcr.ClientMetadata{RedirectURIs: uris, ClientName: "Test Client",
+		GrantTypes: []string{"authorization_code", "refresh_token"}, TokenEndpointAuthMethod: "none"}
+}
+
+func confidentialMD(uris ...string) dcr.ClientMetadata {
+	md := publicMD(uris...)
+	md.TokenEndpointAuthMethod = "client_secret_basic"
+	return md
+}
+
+// wantOAuthError asserts err carries a *bearer.Error with status and code.
+func wantOAuthError(t *testing.T, err error, status int, code string) *bearer.Error {
+	t.Helper()
+	var be *bearer.Error
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want a *bearer.Error %d %s", err, status, code)
+	}
+	if be.Status != status || be.Code != code {
+		t.Fatalf("err = %d %s (%q), want %d %s", be.Status, be.Code, be.Description, status, code)
+	}
+	return be
+}
+
+func wantInvalidToken(t *testing.T, err error) {
+	t.Helper()
+	be := wantOAuthError(t, err, http.StatusUnauthorized, bearer.CodeInvalidToken)
+	if !strings.Contains(be.Description, "registration access token") {
+		t.Fatalf("description %q", be.Description)
+	}
+}

@@ -1,0 +1,234 @@
+package dcr
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Policy is what an operator decides about registrations, on top of the
+// rules RFC 7591 and Cognito impose (which no Policy can relax).
+//
+// Redirect URIs (RFC 7591 §2, RFC 8252 §7, RFC 9700 §4.1) are admitted when
+// they pass the structural rules of parseRedirect (redirect.go) AND one of:
+//   - the host is a loopback literal (localhost, 127.0.0.1, [::1]), http or
+//     https, any port and path (RFC 8252 §7.3): always admitted, because a
+//     code sent there can only reach the user's own machine;
+//   - the scheme is in PrivateUseSchemes (RFC 8252 §7.1);
+//   - the URI matches one of RedirectPatterns or, unless
+//     DisableDefaultRedirects, one of [KnownClientRedirectPatterns];
+//   - InsecureAnyHTTPSRedirect is set and the scheme is https.
+//
+// By default, then, an arbitrary https redirect URI is NOT admitted: Cognito's
+// managed login shows no consent screen, so a client registered with an
+// attacker's https redirect URI could turn one click on a crafted link into a
+// token for the victim (the user's SSO session logs in silently).
+type Policy struct {
+	// AllowedScopes is the set a registration's scope must be a subset of
+	// (Cognito AllowedOAuthScopes: openid, email, profile, phone,
+	// aws.cognito.signin.user.admin, and "<resource-server>/<scope>").
+	AllowedScopes []string
+	// DefaultScopes are granted when a request names no scope; empty means
+	// all of AllowedScopes (MCP clients learn scopes later, from the
+	// resource's challenge, and Cognito refuses scopes the app client lacks).
+	DefaultScopes []string
+	// RedirectPatterns are operator globs for admitted redirect URIs, e.g.
+	// "https://*.corp.example/cb". A pattern is an https URL; "*" matches a
+	// non-empty run of characters inside ONE host label or ONE path segment
+	// (never a "."
+	// of the host or a "/" of the path), and a port of "*" matches any port
+	// or none. Hosts compare case-insensitively, paths case-sensitively,
+	// label by label and segment by segment (same counts). A pattern
+	// without a query admits only URIs without one; a query must be equal.
+	// The host needs at least two literal labels, the last one literal.
+	RedirectPatterns []string
+	// DisableDefaultRedirects drops [KnownClientRedirectPatterns]; loopback
+	// and PrivateUseSchemes are still admitted.
+	DisableDefaultRedirects bool
+	// InsecureAnyHTTPSRedirect admits every structurally valid https redirect
+	// URI (open registration). Unsafe with Cognito; see the type's doc.
+	InsecureAnyHTTPSRedirect bool
+	// PrivateUseSchemes are admitted RFC 8252 §7.1 schemes (lower case).
+	// A URI with one must be "scheme:/path" or "scheme://authority/path".
+	// The reverse-DNS form §7.1 recommends is NOT required (Cursor uses
+	// "cursor"). Every scheme here can be claimed by any local application,
+	// so the default lists only "cursor".
+	PrivateUseSchemes []string
+	// AllowClientCredentials lets confidential clients register the
+	// client_credentials grant (alone, without redirect URIs).
+	AllowClientCredentials bool
+	// MaxRegistrations is the ceiling on stored registrations; it must stay
+	// below AppClientQuota so that registrations cannot exhaust the pool.
+	MaxRegistrations int
+	// AppClientQuota is the pool's app-client quota (Cognito default 1,000).
+	AppClientQuota int
+	// RegistrationTTL is how long a registration lives before `mcp-dcr gc`
+	// removes it; 0 means registrations never expire.
+	RegistrationTTL time.Duration
+	// ReusePublicRegistrations returns the existing registration when a
+	// public client registers again with identical normalized metadata,
+	// instead of creating another app client.
+	ReusePublicRegistrations bool
+	// ClientNamePrefix starts every Cognito app client name.
+	ClientNamePrefix string
+}
+
+// Policy defaults.
+const (
+	DefaultMaxRegistrations = 900
+	DefaultAppClientQuota   = 1000
+	DefaultRegistrationTTL  = 90 * 24 * time.Hour
+	DefaultClientNamePrefix = "mcp-"
+)
+
+// knownClientRedirectPatterns are the redirect URIs of the MCP clients this
+// project supports (DESIGN.md "Clients"). Claude Code
+// (http://localhost:<port>/callback) and VS Code (http://127.0.0.1:<port>)
+// use loopback, which is always admitted; Cursor uses its private-use scheme.
+var knownClientRedirectPatterns = []string{
+	"https://claude.ai/api/mcp/auth_callback",
+	"https://claude.com/api/mcp/auth_callback",
+	"https://chatgpt.com/connector/oauth/*",
+	"https://vscode.dev/redirect",
+}
+
+// KnownClientRedirectPatterns returns the https redirect patterns admitted
+// unless DisableDefaultRedirects (claude.ai, claude.com, ChatGPT, VS Code web
+// redirect), in RedirectPatterns syntax.
+func KnownClientRedirectPatterns() []string { return slices.Clone(knownClientRedirectPatterns) }
+
+// DefaultPolicy returns the policy used when an operator sets nothing:
+// scopes openid, email and profile; known clients, loopback and "cursor"
+// redirects; public and confidential code-flow clients; at most 900 of
+// Cognito's 1,000 app clients; 90-day registrations; identical public
+// registrations reused; names prefixed "mcp-".
+func DefaultPolicy() Policy {
+	return Policy{
+		AllowedScopes:            []string{"openid", "email", "profile"},
+		PrivateUseSchemes:        []string{"cursor"},
+		MaxRegistrations:         DefaultMaxRegistrations,
+		AppClientQuota:           DefaultAppClientQuota,
+		RegistrationTTL:          DefaultRegistrationTTL,
+		ReusePublicRegistrations: true,
+		ClientNamePrefix:         DefaultClientNamePrefix,
+	}
+}
+
+// reservedSchemes can never be private-use schemes: they name network
+// protocols or execute/read content in a user agent.
+var reservedSchemes = []string{"http", "https", "javascript", "data", "file", "vbscript",
+	"blob", "about", "ftp", "ws", "wss", "mailto", "tel", "urn", "chrome", "view-source"}
+
+// Validate reports every problem of p at once (errors.Join), or nil.
+// It checks scope syntax, DefaultScopes ⊆ AllowedScopes, pattern syntax,
+// scheme syntax, 0 < MaxRegistrations < AppClientQuota, a non-negative TTL
+// and the prefix's Cognito charset. It does NOT check that the scopes exist
+// on the pool's resource server (Cognito rejects unknown ones at Create).
+func (p Policy) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dcr policy: "+format, args...)) }
+	if len(p.AllowedScopes) == 0 {
+		add("allowed scopes: at least one scope is required (Cognito code-flow clients need one)")
+	}
+	for _, s := range p.AllowedScopes {
+		if !validScopeToken(s) {
+			add("allowed scope %q: not a valid scope token", s)
+		} else if s == scopeOfflineAccess {
+			add("allowed scope %q: Cognito has no such scope (refresh tokens come with the code flow)", s)
+		}
+	}
+	for _, s := range p.DefaultScopes {
+		if !slices.Contains(p.AllowedScopes, s) {
+			add("default scope %q: not among the allowed scopes", s)
+		}
+	}
+	for _, raw := range p.RedirectPatterns {
+		if _, err := compilePattern(raw); err != nil {
+			add("redirect pattern %q: %v", raw, err)
+		}
+	}
+	for _, s := range p.PrivateUseSchemes {
+		if err := checkPrivateScheme(s); err != nil {
+			add("private-use scheme %q: %v", s, err)
+		}
+	}
+	if p.AppClientQuota <= 0 {
+		add("app client quota %d: must be positive", p.AppClientQuota)
+	}
+	if p.MaxRegistrations <= 0 || p.MaxRegistrations >= p.AppClientQuota {
+		add("max registrations %d: must be positive and below the app client quota %d", p.MaxRegistrations, p.AppClientQuota)
+	}
+	if p.RegistrationTTL < 0 {
+		add("registration TTL %s: must not be negative (0 means never expire)", p.RegistrationTTL)
+	}
+	if len(p.ClientNamePrefix) > maxNamePrefix || !cognitoNameChars(p.ClientNamePrefix) {
+		add("client name prefix %q: at most %d characters from [A-Za-z0-9_ +=,.@-]", p.ClientNamePrefix, maxNamePrefix)
+	}
+	return errors.Join(errs...)
+}
+
+// checkPrivateScheme accepts RFC 3986 §3.1 scheme syntax in lower case,
+// excluding reservedSchemes.
+func checkPrivateScheme(s string) error {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return errors.New("must start with a lower-case letter")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return errors.New("only a-z, 0-9, '+', '-' and '.' are allowed")
+		}
+	}
+	if slices.Contains(reservedSchemes, s) {
+		return errors.New("reserved scheme")
+	}
+	return nil
+}
+
+// validScopeToken is RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E.
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// rules is a validated Policy prepared for use.
+type rules struct {
+	Policy
+	patterns []pattern
+	defaults []string
+}
+
+// compile validates p and prepares its patterns.
+func (p Policy) compile() (*rules, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	p.AllowedScopes = slices.Clone(p.AllowedScopes)
+	p.DefaultScopes = slices.Clone(p.DefaultScopes)
+	p.PrivateUseSchemes = slices.Clone(p.PrivateUseSchemes)
+	r := &rules{Policy: p, defaults: p.DefaultScopes}
+	if len(r.defaults) == 0 {
+		r.defaults = p.AllowedScopes
+	}
+	raw := slices.Clone(p.RedirectPatterns)
+	if !p.DisableDefaultRedirects {
+		raw = append(raw, knownClientRedirectPatterns...)
+	}
+	for _, s := range raw {
+		pt, err := compilePattern(s)
+		if err != nil {
+			return nil, fmt.Errorf("dcr policy: redirect pattern %q: %w", s, err)
+		}
+		r.patterns = append(r.patterns, pt)
+	}
+	return r, nil
+}
