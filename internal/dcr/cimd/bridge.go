@@ -1,0 +1,253 @@
+package cimd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+// Bridge limits: request and response size caps and the forwarding timeout
+// (not RFC values; this project's bounds).
+const (
+	// MaxRequestBytes caps an /authorize POST or /token request body.
+	MaxRequestBytes = 16 << 10
+	// MaxTokenResponseBytes caps Cognito's /token answer.
+	MaxTokenResponseBytes = 64 << 10
+	// DefaultForwardTimeout bounds a forwarded /token call.
+	DefaultForwardTimeout = 10 * time.Second
+)
+
+// Registrar maps a fetched document (CIMD draft §4) to a Cognito app
+// client; declared here, where it is used. The domain
+// service (*dcr.Service) implements it: the same document gives the same app
+// client, and the metadata passes the same rules as RFC 7591 registration;
+// policy violations are *bearer.Error.
+type Registrar interface {
+	RegisterCIMD(ctx context.Context, clientIDURL string, md dcr.ClientMetadata) (*dcr.Registration, error)
+}
+
+// BridgeOptions configures a [Bridge]. Cognito's endpoints are the managed
+// login ones (RFC 6749 §3.1 /oauth2/authorize, §3.2 /oauth2/token); nothing
+// is discovered from Cognito.
+type BridgeOptions struct {
+	// Fetcher fetches and caches documents (required).
+	Fetcher *Fetcher
+	// Registrar maps documents to app clients (required).
+	Registrar Registrar
+	// CognitoDomain is the managed-login base URL, https://<domain>; its
+	// /oauth2/authorize and /oauth2/token are the targets. http is accepted
+	// only for loopback hosts (local fakes).
+	CognitoDomain string
+	// HTTPClient forwards /token; a client with DefaultForwardTimeout when
+	// nil. Its redirects are never followed.
+	HTTPClient *http.Client
+	// Logger gets one line per bridged request (client ids and outcome,
+	// never form values); discarded when nil.
+	Logger *slog.Logger
+}
+
+// Bridge serves the RFC 6749 /authorize and /token endpoints for CIMD
+// clients in front of Cognito's managed login, which cannot resolve
+// Client Identifier URLs. It is safe for concurrent use. It does not serve
+// revocation or userinfo: clients use Cognito's with the mapped client id.
+type Bridge struct {
+	fetcher   *Fetcher
+	registrar Registrar
+	authorize string // <domain>/oauth2/authorize
+	token     string // <domain>/oauth2/token
+	client    *http.Client
+	log       *slog.Logger
+}
+
+// NewBridge checks o (a Fetcher and Registrar; CognitoDomain an https base
+// URL, or http on a loopback host) and builds a Bridge. It does not contact
+// Cognito.
+func NewBridge(o BridgeOptions) (*Bridge, error) {
+	if o.Fetcher == nil || o.Registrar == nil {
+		return nil, errors.New("cimd: bridge needs a Fetcher and a Registrar")
+	}
+	base, err := cognitoBase(o.CognitoDomain)
+	if err != nil {
+		return nil, err
+	}
+	cl := &http.Client{Timeout: DefaultForwardTimeout}
+	if o.HTTPClient != nil {
+		c := *o.HTTPClient
+		cl = &c
+	}
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bridge{fetcher: o.Fetcher, registrar: o.Registrar, authorize: base + "/oauth2/authorize",
+		token: base + "/oauth2/token", client: cl, log: log}, nil
+}
+
+// cognitoBase validates the managed-login base URL: https (http only for a
+// loopback host), a host, no user information, query or fragment, and no
+// path beyond "/".
+func cognitoBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+		(u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("cimd: cognito domain %q must be a base URL like https://<domain>", raw)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return "", fmt.Errorf("cimd: cognito domain %q must use https", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Authorize serves GET and POST /authorize (RFC 6749 §4.1.1). For a CIMD
+// client_id it fetches the document, requires the redirect_uri parameter to
+// be listed in it exactly, maps the document to an app client and answers
+// 302 to Cognito's /oauth2/authorize with the same parameters and the
+// mapped client_id. Any other client_id is redirected to Cognito unchanged.
+// Errors are JSON (never a redirect, since the redirect URI is unverified):
+// 400 for a missing client_id, repeated parameters (RFC 6749 §3.1), an
+// invalid or unfetchable document (invalid_client) or an unlisted or
+// missing redirect_uri; the Registrar's own status for its refusals; 503
+// when it fails otherwise. It does not check response_type, PKCE or scope:
+// Cognito does.
+func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request) {
+	q, perr := authorizeParams(w, r)
+	if perr != nil {
+		bearer.WriteJSON(w, perr)
+		return
+	}
+	clientID := q.Get("client_id")
+	if !IsURLClientID(clientID) {
+		raw := r.URL.RawQuery
+		if r.Method == http.MethodPost {
+			raw = q.Encode()
+		}
+		b.log.Info("cimd authorize passthrough", "client_id", clientID)
+		redirect(w, b.authorize+"?"+raw)
+		return
+	}
+	doc, err := b.fetcher.Fetch(r.Context(), clientID)
+	if err != nil {
+		b.log.Warn("cimd authorize: document refused", "client_id", clientID, "err", err)
+		bearer.WriteJSON(w, registrarError(err, http.StatusBadRequest))
+		return
+	}
+	ru := q.Get("redirect_uri")
+	if ru == "" || !slices.Contains(doc.Metadata.RedirectURIs, ru) {
+		b.log.Warn("cimd authorize: redirect_uri not listed", "client_id", clientID)
+		bearer.WriteJSON(w, bearer.ErrInvalidRequest("redirect_uri is missing or not listed in the client metadata document"))
+		return
+	}
+	reg, err := b.registrar.RegisterCIMD(r.Context(), clientID, doc.Metadata)
+	if err != nil {
+		b.log.Warn("cimd authorize: registration refused", "client_id", clientID, "err", err)
+		bearer.WriteJSON(w, registrarError(err, 0))
+		return
+	}
+	q.Set("client_id", reg.ClientID)
+	b.log.Info("cimd authorize bridged", "client_id", clientID, "mapped_client_id", reg.ClientID)
+	redirect(w, b.authorize+"?"+q.Encode())
+}
+
+// authorizeParams returns the request's parameters: the query for GET, the
+// form body (at most MaxRequestBytes) for POST. A repeated parameter is an
+// error (RFC 6749 §3.1), so that what is checked is what Cognito sees.
+func authorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, *bearer.Error) {
+	var q url.Values
+	switch r.Method {
+	case http.MethodGet:
+		var err error
+		if q, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return nil, bearer.ErrInvalidRequest("malformed query")
+		}
+	case http.MethodPost:
+		form, e := readForm(w, r)
+		if e != nil {
+			return nil, e
+		}
+		q = form
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		return nil, &bearer.Error{Status: http.StatusMethodNotAllowed, Code: codeInvalidRequest, Description: "use GET or POST"}
+	}
+	if e := noRepeats(q); e != nil {
+		return nil, e
+	}
+	if q.Get("client_id") == "" {
+		return nil, bearer.ErrInvalidRequest("client_id is required")
+	}
+	return q, nil
+}
+
+// readForm reads an application/x-www-form-urlencoded body of at most
+// MaxRequestBytes.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *bearer.Error) {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
+		return nil, bearer.ErrInvalidRequest("the body must be application/x-www-form-urlencoded")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &bearer.Error{Status: http.StatusRequestEntityTooLarge, Code: codeInvalidRequest, Description: "request body is too large"}
+		}
+		return nil, bearer.ErrInvalidRequest("request body could not be read")
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, bearer.ErrInvalidRequest("malformed form body")
+	}
+	return form, nil
+}
+
+// noRepeats refuses a parameter given more than once (RFC 6749 §3.1, §3.2).
+func noRepeats(q url.Values) *bearer.Error {
+	for k, v := range q {
+		if len(v) > 1 {
+			return bearer.ErrInvalidRequest("parameter " + k + " is repeated")
+		}
+	}
+	return nil
+}
+
+// registrarError turns a Fetcher or Registrar failure into the response:
+// its own *bearer.Error (with status overridden when status is not zero),
+// else 503.
+func registrarError(err error, status int) *bearer.Error {
+	if be := publicError(err); be != nil {
+		out := *be
+		if status != 0 {
+			out.Status = status
+		}
+		return &out
+	}
+	return &bearer.Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable,
+		Description: "the client could not be registered; try again later"}
+}
+
+// redirect answers 302 to loc, not cacheable.
+func redirect(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+}

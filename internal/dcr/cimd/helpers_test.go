@@ -1,0 +1,179 @@
+package cimd
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+// docHost is a local metadata host: an https server on 127.0.0.1 that
+// serves the testdata document (with its own URL as client_id) and
+// variations, and counts requests per path.
+type docHost struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	hits map[string]int
+	// headers are extra response headers per path.
+	headers map[string]http.Header
+}
+
+func newDocHost(t *testing.T) *docHost {
+	t.Helper()
+	tmpl, err := os.ReadFile("testdata/client.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &docHost{hits: map[string]int{}, headers: map[string]http.Header{}}
+	h.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.hits[r.URL.Path]++
+		for k, v := range h.headers[r.URL.Path] {
+			w.Header()[k] = v
+		}
+		h.mu.Unlock()
+		self := "https://" + r.Host + r.URL.Path
+		doc := strings.ReplaceAll(string(tmpl), "{{URL}}", self)
+		ct := "application/json"
+		switch r.URL.Path {
+		case "/mismatch.json":
+			doc = strings.ReplaceAll(string(tmpl), "{{URL}}", self+"x")
+		case "/no-redirects.json":
+			doc = strings.Replace(doc, `"redirect_uris"`, `"other_uris"`, 1)
+		case "/big.json":
+			doc = strings.Replace(doc, `"software_id"`, `"pad": "`+strings.Repeat("x", 6000)+`", "software_id"`, 1)
+		case "/text.json":
+			ct = "text/plain"
+		case "/plus.json":
+			ct = "application/client-metadata+json; charset=utf-8"
+		case "/missing.json":
+			http.NotFound(w, r)
+			return
+		case "/redirect.json":
+			http.Redirect(w, r, "/client.json", http.StatusFound)
+			return
+		case "/secret.json":
+			doc = strings.Replace(doc, `"software_id"`, `"client_secret": "s3cret", "software_id"`, 1)
+		case "/jwt.json":
+			doc = strings.Replace(doc, `"none"`, `"private_key_jwt"`, 1)
+		case "/basic.json":
+			doc = strings.Replace(doc, `"none"`, `"client_secret_basic"`, 1)
+		case "/trailing.json":
+			doc += "{}"
+		case "/array.json":
+			doc = "[" + doc + "]"
+		}
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write([]byte(doc))
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// url returns the document URL for path on the loopback host.
+func (h *docHost) url(path string) string { return h.srv.URL + path }
+
+func (h *docHost) count(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.hits[path]
+}
+
+func (h *docHost) setHeader(path, k, v string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.headers[path] == nil {
+		h.headers[path] = http.Header{}
+	}
+	h.headers[path].Set(k, v)
+}
+
+// pool trusts the host's certificate.
+func (h *docHost) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(h.srv.Certificate())
+	return p
+}
+
+// testFetcher is a Fetcher in loopback test mode that trusts h.
+func testFetcher(h *docHost, now func() time.Time) *Fetcher {
+	return NewFetcher(FetcherOptions{InsecureAllowLoopback: true, RootCAs: h.pool(), Now: now})
+}
+
+// clock is a settable test clock.
+type clock struct{ t atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.t.Store(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *clock) now() time.Time                  { return time.Unix(0, c.t.Load()).UTC() }
+func (c *clock) add(d time.Duration)             { c.t.Add(int64(d)) }
+func (c *clock) httpDate(d time.Duration) string { return c.now().Add(d).Format(http.TimeFormat) }
+
+// fakeRegistrar maps every document to "mapped-<n>" and records calls;
+// errs holds an error to return per client_id URL.
+type fakeRegistrar struct {
+	mu    sync.Mutex
+	calls []string
+	mds   []dcr.ClientMetadata
+	errs  map[string]error
+}
+
+var _ Registrar = (*fakeRegistrar)(nil)
+
+func (f *fakeRegistrar) RegisterCIMD(_ context.Context, u string, md dcr.ClientMetadata) (*dcr.Registration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, u)
+	f.mds = append(f.mds, md)
+	if err := f.errs[u]; err != nil {
+		return nil, err
+	}
+	return &dcr.Registration{ClientID: "mappedclient123", Metadata: md, Source: "cimd", CIMDURL: u}, nil
+}
+
+func (f *fakeRegistrar) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// asBearer returns the *bearer.Error in err or fails.
+func asBearer(t *testing.T, err error) *bearer.Error {
+	t.Helper()
+	be := publicError(err)
+	if be == nil {
+		t.Fatalf("error %v carries no *bearer.Error", err)
+	}
+	return be
+}
+
+// logBuffer is a concurrency-safe log sink.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
