@@ -31,29 +31,9 @@ type LoadOptions struct {
 // defaults, applies defaults and validates. Unknown keys in the file are
 // errors (a typo must not silently drop a security setting).
 func Load(opts LoadOptions) (*Config, error) {
-	env, err := environ(opts)
-	if err != nil {
-		return nil, err
-	}
-	v := viper.New()
-	if opts.File != "" {
-		v.SetConfigFile(opts.File)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", opts.File, err)
-		}
-	}
-	for _, key := range Keys() {
-		name := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-		if val, ok := env[name]; ok {
-			v.Set(key, val)
-		}
-	}
 	var c Config
-	if err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
-		routesFromJSON, commaList, mapstructure.StringToTimeDurationHookFunc(),
-	))); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := decode(opts, EnvPrefix, Keys(), &c, routesFromJSON); err != nil {
+		return nil, err
 	}
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
@@ -63,8 +43,40 @@ func Load(opts LoadOptions) (*Config, error) {
 }
 
 // Keys lists every top-level configuration key (the mapstructure tags of Config).
-func Keys() []string {
-	t := reflect.TypeOf(Config{})
+func Keys() []string { return keysOf(reflect.TypeOf(Config{})) }
+
+// decode is the loader every configuration shares: it reads the YAML file,
+// the .env file and the environment (variables prefix_KEY for each of keys)
+// and decodes exactly into target (unknown keys are
+// errors) with comma-separated lists, durations and the extra hooks.
+func decode(opts LoadOptions, prefix string, keys []string, target any, hooks ...mapstructure.DecodeHookFunc) error {
+	env, err := environ(opts, prefix)
+	if err != nil {
+		return err
+	}
+	v := viper.New()
+	if opts.File != "" {
+		v.SetConfigFile(opts.File)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("config file %s: %w", opts.File, err)
+		}
+	}
+	for _, key := range keys {
+		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if val, ok := env[name]; ok {
+			v.Set(key, val)
+		}
+	}
+	all := append(append([]mapstructure.DecodeHookFunc{}, hooks...), commaList, mapstructure.StringToTimeDurationHookFunc())
+	if err := v.UnmarshalExact(target, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(all...))); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// keysOf lists the mapstructure tags of a struct type's fields.
+func keysOf(t reflect.Type) []string {
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
 		if tag := t.Field(i).Tag.Get("mapstructure"); tag != "" {
@@ -74,7 +86,9 @@ func Keys() []string {
 	return keys
 }
 
-func environ(opts LoadOptions) (map[string]string, error) {
+// environ returns the prefix_* variables of the .env file overlaid with
+// those of the environment.
+func environ(opts LoadOptions, prefix string) (map[string]string, error) {
 	list := opts.Environ
 	if list == nil {
 		list = os.Environ()
@@ -92,14 +106,14 @@ func environ(opts LoadOptions) (map[string]string, error) {
 			return nil, fmt.Errorf("dotenv %s: %w", path, err)
 		}
 		for k, val := range fromFile {
-			if strings.HasPrefix(k, EnvPrefix+"_") {
+			if strings.HasPrefix(k, prefix+"_") {
 				env[k] = val
 			}
 		}
 	}
 	for _, kv := range list {
 		k, val, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, EnvPrefix+"_") {
+		if strings.HasPrefix(k, prefix+"_") {
 			env[k] = val
 		}
 	}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/lambdahttp"
+)
+
+// runLambda serves API Gateway events with the handler `serve` uses and
+// runs gc on scheduled events. Configuration comes from the function's
+// environment (MCPDCR_*; no flags under Lambda). Wiring happens once per
+// execution environment (cold start), before the first event.
+func runLambda() error {
+	ctx := context.Background()
+	cfg, err := config.LoadDCR(config.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	h, err := a.handler()
+	if err != nil {
+		return err
+	}
+	a.log.Info("mcp-dcr: Lambda handler ready", "version", version, "public_url", cfg.PublicURL, "cimd", cfg.CIMD())
+	lambda.Start(lambdahttp.Handler(h, func(ctx context.Context) error {
+		_, err := a.gc(ctx, false)
+		return err
+	}))
+	return fmt.Errorf("lambda runtime returned")
+}

@@ -1,0 +1,74 @@
+// Command mcp-dcr is the registration service for Amazon Cognito: RFC 7591
+// Dynamic Client Registration and RFC 7592 management that create Cognito
+// app clients, the RFC 8414 metadata document Cognito lacks, and a bridge
+// for Client ID Metadata Documents.
+//
+// Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves API Gateway
+// events (HTTP API payload 2.0 and REST payload 1.0) and runs gc on
+// EventBridge scheduled events, from the same handler `mcp-dcr serve` uses.
+// Otherwise the subcommands are serve, gc [--dry-run], table create and
+// version. Configuration: --config YAML file, .env, MCPDCR_* environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		if err := runLambda(); err != nil {
+			fmt.Fprintln(os.Stderr, "mcp-dcr:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "mcp-dcr:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mcp-dcr",
+		Short:         "Dynamic Client Registration for Amazon Cognito (RFC 7591/7592, RFC 8414 metadata, CIMD bridge)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(), gcCmd(), tableCmd(), versionCmd())
+	return root
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "mcp-dcr %s\n", version)
+		},
+	}
+}
+
+// newLogger builds the process logger on stderr (CloudWatch under Lambda).
+func newLogger(level, format string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,178 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cognito/cognitotest"
+	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+)
+
+// syncBuffer is a goroutine-safe stdout for a command run in the background.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	root := rootCmd()
+	root.SetOut(&out)
+	root.SetArgs(args)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := root.ExecuteContext(ctx); err != nil {
+		t.Fatalf("mcp-dcr %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String()
+}
+
+// TestCommandsAgainstMoto runs the real commands, wired through the real
+// aws-sdk-go-v2 to moto_server: table create, serve (metadata with the
+// pool's resource-server scopes, register, RFC 7592 read and delete, the
+// app client really created and removed in Cognito), gc --dry-run, and a
+// graceful stop on context cancellation.
+func TestCommandsAgainstMoto(t *testing.T) {
+	endpoint := testenv.StartMoto(t)
+	api := cognitotest.NewAPI(t, endpoint)
+	pool := cognitotest.NewPool(t, api)
+	port := testenv.FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfgFile := filepath.Join(t.TempDir(), "dcr.yaml")
+	yaml := fmt.Sprintf(`listen: 127.0.0.1:%d
+public_url: %s
+region: %s
+user_pool_id: %s
+table: mcp-dcr-test
+aws_endpoint: %s
+cognito_domain: http://localhost:1
+managed_login_branding: false
+log_level: warn
+`, port, base, cognitotest.Region, pool, endpoint)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	if out := run(t, "table", "create", "--config", cfgFile); !strings.Contains(out, "mcp-dcr-test is ready") {
+		t.Fatalf("table create: %q", out)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		root := rootCmd()
+		root.SetOut(&out)
+		root.SetArgs([]string{"serve", "--config", cfgFile})
+		done <- root.ExecuteContext(ctx)
+	}()
+	testenv.WaitURL(t, base+"/.well-known/oauth-authorization-server", 30*time.Second)
+
+	var meta map[string]any
+	getJSON(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", http.StatusOK, &meta)
+	if meta["issuer"] != base || fmt.Sprint(meta["scopes_supported"]) != "[openid mcp/tools]" ||
+		meta["client_id_metadata_document_supported"] != true || meta["authorization_endpoint"] != base+"/authorize" {
+		t.Fatalf("metadata: %v", meta)
+	}
+
+	var reg map[string]any
+	getJSON(t, "POST", base+"/register", `{"redirect_uris":["http://localhost:3334/callback"],"client_name":"Claude Code",`+
+		`"token_endpoint_auth_method":"none","scope":"mcp/tools"}`, "", http.StatusCreated, &reg)
+	id, rat := reg["client_id"].(string), reg["registration_access_token"].(string)
+	d, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool), ClientId: aws.String(id)})
+	if err != nil || aws.ToString(d.UserPoolClient.ClientName) != "mcp-Claude Code" {
+		t.Fatalf("app client in Cognito: %+v %v", d, err)
+	}
+
+	var read map[string]any
+	getJSON(t, "GET", base+"/register/"+id, "", rat, http.StatusOK, &read)
+	if read["client_id"] != id {
+		t.Fatalf("read: %v", read)
+	}
+	getJSON(t, "DELETE", base+"/register/"+id, "", rat, http.StatusNoContent, nil)
+	_, err = api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool), ClientId: aws.String(id)})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("app client survived DELETE: %v", err)
+	}
+
+	if out := run(t, "gc", "--dry-run", "--config", cfgFile); !strings.HasPrefix(out, "expired 0, deleted 0, failed 0 (dry run") {
+		t.Fatalf("gc: %q", out)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(out.String(), "mcp-dcr listening on http://127.0.0.1:") {
+		t.Fatalf("no ready line: %q", out.String())
+	}
+}
+
+func getJSON(t *testing.T, method, url, body, token string, status int, v any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, raw)
+	}
+	if v != nil {
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("%s %s: %q: %v", method, url, raw, err)
+		}
+	}
+}

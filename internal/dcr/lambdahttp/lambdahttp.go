@@ -1,0 +1,74 @@
+// Package lambdahttp runs an http.Handler as an AWS Lambda function behind
+// Amazon API Gateway, and routes scheduled events to a callback, so that
+// mcp-dcr serves Lambda and local HTTP from the same handler.
+//
+// Accepted events (detected from the JSON, so one function can receive all):
+//
+//   - API Gateway HTTP API, payload format 2.0 ("version":"2.0" with
+//     requestContext.http): answered with events.APIGatewayV2HTTPResponse;
+//   - API Gateway REST API (or HTTP API payload format 1.0): any event with
+//     "httpMethod"; answered with events.APIGatewayProxyResponse;
+//   - EventBridge scheduled events ("source":"aws.events",
+//     "detail-type":"Scheduled Event"), and {"command":"gc"} (an EventBridge
+//     Scheduler input or a manual `aws lambda invoke`): onSchedule runs.
+//
+// Not supported: WebSocket APIs, ALB target-group events, response
+// streaming, and request bodies or responses beyond Lambda's 6 MB payload
+// limit (API Gateway refuses those before or after the function runs).
+package lambdahttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// ErrUnsupportedEvent is returned for an event of none of the accepted kinds.
+var ErrUnsupportedEvent = errors.New("lambdahttp: unsupported event (want API Gateway v1 or v2, or a scheduled event)")
+
+// probe holds the members that tell the event kinds apart.
+type probe struct {
+	Version        string `json:"version"`
+	HTTPMethod     string `json:"httpMethod"`
+	Source         string `json:"source"`
+	DetailType     string `json:"detail-type"`
+	Command        string `json:"command"`
+	RequestContext struct {
+		HTTP *struct {
+			Method string `json:"method"`
+		} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// Handler returns the function lambda.Start runs: it decodes the event,
+// serves API Gateway requests with h (the request's context is the
+// invocation's, with its deadline) and calls onSchedule for scheduled
+// events. An API Gateway event that cannot be turned into a request (bad
+// base64 body, unparsable path) is answered 400, not failed, so API Gateway
+// does not turn it into a 502. A nil onSchedule refuses scheduled events.
+func Handler(h http.Handler, onSchedule func(ctx context.Context) error) func(ctx context.Context, event json.RawMessage) (any, error) {
+	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		var p probe
+		if err := json.Unmarshal(event, &p); err != nil {
+			return nil, fmt.Errorf("lambdahttp: event is not a JSON object: %w", err)
+		}
+		switch {
+		case p.Version == "2.0" && p.RequestContext.HTTP != nil:
+			return serveV2(ctx, h, event)
+		case p.HTTPMethod != "":
+			return serveV1(ctx, h, event)
+		case (p.Source == "aws.events" && p.DetailType == "Scheduled Event") || p.Command == "gc":
+			if onSchedule == nil {
+				return nil, errors.New("lambdahttp: scheduled event received but no schedule handler is set")
+			}
+			if err := onSchedule(ctx); err != nil {
+				return nil, fmt.Errorf("lambdahttp: scheduled run: %w", err)
+			}
+			return map[string]string{"status": "ok"}, nil
+		default:
+			return nil, ErrUnsupportedEvent
+		}
+	}
+}
