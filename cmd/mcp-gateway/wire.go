@@ -7,9 +7,14 @@ import (
 	"net"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
+	"github.com/mcp-gateway/mcp-gateway/internal/awsconf"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dynamo"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream"
 )
@@ -39,9 +44,9 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	var clientIDs authn.ClientIDAllower
-	if len(cfg.AllowedClientIDs) > 0 {
-		clientIDs = authn.StaticClientIDs(cfg.AllowedClientIDs)
+	clientIDs, err := clientAllowlist(cfg)
+	if err != nil {
+		return nil, err
 	}
 	var routes []gateway.Route
 	for _, rc := range cfg.Routes {
@@ -108,6 +113,31 @@ func (a *app) run(ctx context.Context) error {
 		IdleTimeout:       a.cfg.IdleTimeout,
 		ShutdownTimeout:   a.cfg.ShutdownTimeout,
 	})
+}
+
+// clientAllowlist combines allowed_client_ids with the mcp-dcr
+// registrations table (read with GetItem through a cache); nil when neither
+// is configured. It does no network I/O.
+func clientAllowlist(cfg *config.Config) (authn.ClientIDAllower, error) {
+	var allow authn.AnyClientIDs
+	if len(cfg.AllowedClientIDs) > 0 {
+		allow = append(allow, authn.StaticClientIDs(cfg.AllowedClientIDs))
+	}
+	if cfg.ClientIDsTable != "" {
+		awsCfg, err := awsconf.Load(context.Background(), cfg.AWSRegion, cfg.AWSEndpoint)
+		if err != nil {
+			return nil, fmt.Errorf("client_ids_table: %w", err)
+		}
+		store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.ClientIDsTable)
+		allow = append(allow, dcr.NewClientAllowlist(store, cfg.ClientIDsCacheTTL, nil))
+	}
+	switch len(allow) {
+	case 0:
+		return nil, nil
+	case 1:
+		return allow[0], nil
+	}
+	return allow, nil
 }
 
 // union returns a followed by the members of b not in a.

@@ -101,3 +101,34 @@ func TestCacheDoesNotLeakToLookalikes(t *testing.T) {
 		t.Fatalf("tampered twin accepted: %v", err)
 	}
 }
+
+// failingAllow always errors.
+type failingAllow struct{}
+
+func (failingAllow) AllowClientID(context.Context, string) (bool, error) {
+	return false, errors.New("table down")
+}
+
+func TestAnyClientIDs(t *testing.T) {
+	ctx := context.Background()
+	static := authn.StaticClientIDs{"a"}
+	tests := []struct {
+		name    string
+		any     authn.AnyClientIDs
+		id      string
+		ok      bool
+		wantErr bool
+	}{
+		{"static yes", authn.AnyClientIDs{static, failingAllow{}}, "a", true, false},
+		{"yes after a failure", authn.AnyClientIDs{failingAllow{}, static}, "a", true, false},
+		{"no and a failure fails closed", authn.AnyClientIDs{static, failingAllow{}}, "b", false, true},
+		{"plain no", authn.AnyClientIDs{static}, "b", false, false},
+		{"empty", nil, "a", false, false},
+	}
+	for _, tt := range tests {
+		ok, err := tt.any.AllowClientID(ctx, tt.id)
+		if ok != tt.ok || (err != nil) != tt.wantErr {
+			t.Errorf("%s: got %v, %v", tt.name, ok, err)
+		}
+	}
+}

@@ -74,7 +74,8 @@ func (k *KeySet) discoverAt(ctx context.Context, metadataURL string) (string, er
 }
 
 // checkJWKSURI requires an absolute https URL, or http when the issuer is
-// http too (development issuers on loopback).
+// http too (development issuers) or the JWKS host is loopback (emulators
+// such as moto serve a Cognito pool's keys there).
 func checkJWKSURI(raw, issuer string) error {
 	if raw == "" {
 		return errors.New("jwks_uri missing")
@@ -90,7 +91,7 @@ func checkJWKSURI(raw, issuer string) error {
 	case "https":
 		return nil
 	case "http":
-		if strings.HasPrefix(issuer, "http://") {
+		if strings.HasPrefix(issuer, "http://") || oauthmeta.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 	}

@@ -365,3 +365,24 @@ func TestUnknownKidFlood(t *testing.T) {
 		})
 	}
 }
+
+// TestJWKSURIScheme: an https issuer's keys must come over https, except
+// from a loopback host (an emulator such as moto serving a Cognito pool).
+func TestJWKSURIScheme(t *testing.T) {
+	for _, c := range []struct {
+		uri string
+		ok  bool
+	}{
+		{"https://keys.example/jwks", true},
+		{"http://127.0.0.1:5000/pool/.well-known/jwks.json", true},
+		{"http://localhost:5000/jwks", true},
+		{"http://keys.example/jwks", false},
+		{"http://127.0.0.1.nip.io/jwks", false},
+		{"ftp://keys.example/jwks", false},
+	} {
+		_, err := authn.NewKeySet(authn.KeySetOptions{Issuer: "https://cognito-idp.us-east-1.amazonaws.com/p", JWKSURI: c.uri})
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok=%v", c.uri, err, c.ok)
+		}
+	}
+}

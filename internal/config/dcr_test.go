@@ -248,39 +248,26 @@ func TestLoadDCRRejectsUnknownKeysAndInvalid(t *testing.T) {
 	}
 }
 
-// TestEnvExampleListsEveryDCRKey keeps the MCPDCR_ block complete and
-// loadable: in cmd/mcp-dcr/dcr.env.example and, once folded in, in
-// .env.example.
+// TestEnvExampleListsEveryDCRKey keeps the MCPDCR_ block of .env.example
+// complete and loadable.
 func TestEnvExampleListsEveryDCRKey(t *testing.T) {
-	for _, file := range []string{"../../cmd/mcp-dcr/dcr.env.example", "../../.env.example"} {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			if _, err := os.Stat(file); err != nil {
-				t.Skip(err)
-			}
-			vars, err := godotenvRead(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var found bool
-			for name := range vars {
-				if strings.HasPrefix(name, DCREnvPrefix+"_") {
-					found = true
-					if !slices.Contains(DCRKeys(), strings.ToLower(strings.TrimPrefix(name, DCREnvPrefix+"_"))) {
-						t.Errorf("%s lists unknown %s", file, name)
-					}
-				}
-			}
-			if !found {
-				t.Skip("no MCPDCR_ block yet")
-			}
-			for _, k := range DCRKeys() {
-				if _, ok := vars[DCREnvPrefix+"_"+strings.ToUpper(k)]; !ok {
-					t.Errorf("%s does not list %s_%s", file, DCREnvPrefix, strings.ToUpper(k))
-				}
-			}
-			if _, err := LoadDCR(LoadOptions{DotEnv: file, Environ: []string{}}); err != nil {
-				t.Fatalf("%s does not load: %v", file, err)
-			}
-		})
+	const file = "../../.env.example"
+	vars, err := godotenvRead(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range vars {
+		if strings.HasPrefix(name, DCREnvPrefix+"_") &&
+			!slices.Contains(DCRKeys(), strings.ToLower(strings.TrimPrefix(name, DCREnvPrefix+"_"))) {
+			t.Errorf("%s lists unknown %s", file, name)
+		}
+	}
+	for _, k := range DCRKeys() {
+		if _, ok := vars[DCREnvPrefix+"_"+strings.ToUpper(k)]; !ok {
+			t.Errorf("%s does not list %s_%s", file, DCREnvPrefix, strings.ToUpper(k))
+		}
+	}
+	if _, err := LoadDCR(LoadOptions{DotEnv: file, Environ: []string{}}); err != nil {
+		t.Fatalf("%s does not load: %v", file, err)
 	}
 }

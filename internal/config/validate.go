@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // Validate reports every problem at once, each naming its key. It does not
@@ -161,11 +163,5 @@ func checkOrigin(o string) error {
 }
 
 // IsLoopbackHost reports whether host (without port) is localhost or a
-// loopback IP literal. It does not resolve names.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
+// loopback IP literal; see oauthmeta.IsLoopbackHost.
+func IsLoopbackHost(host string) bool { return oauthmeta.IsLoopbackHost(host) }

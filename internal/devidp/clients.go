@@ -3,10 +3,11 @@ package devidp
 import (
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // Grant types and client authentication methods (RFC 7591 §2).
@@ -94,13 +95,7 @@ func (c *client) matchRedirect(requested string) (string, bool) {
 }
 
 // isLoopback reports whether host is localhost or a loopback IP literal.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopback(host string) bool { return oauthmeta.IsLoopbackHost(host) }
 
 // deniedSchemes are never accepted as private-use redirect schemes.
 var deniedSchemes = []string{"javascript", "data", "file", "vbscript", "about", "blob", "ws", "wss", "ftp"}

@@ -4,71 +4,101 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// GatewayPackage is the main package BuildGateway builds.
-const GatewayPackage = "./cmd/mcp-gateway"
-
-var (
-	buildOnce   sync.Once
-	buildDir    string
-	buildBin    string
-	buildErr    error
-	buildSkip   string // non-empty: nothing to build yet
-	buildOutput string
+// GatewayPackage and DCRPackage are the main packages tests build.
+const (
+	GatewayPackage = "./cmd/mcp-gateway"
+	DCRPackage     = "./cmd/mcp-dcr"
 )
 
-// BuildGateway builds GatewayPackage once per test binary into a package-level
-// temporary directory and returns the binary's path. If the package has no Go
-// files yet it skips the test (fails it under CI); a build error fails it.
-// Call CleanupBuilds from TestMain to remove the directory.
-func BuildGateway(t testing.TB) string {
+// build is one package's build, done once per test binary.
+type build struct {
+	once   sync.Once
+	bin    string
+	err    error
+	skip   string // non-empty: nothing to build yet
+	output string
+}
+
+var (
+	buildMu  sync.Mutex
+	builds   = map[string]*build{}
+	buildDir string
+)
+
+// BuildGateway builds GatewayPackage (see Build).
+func BuildGateway(t testing.TB) string { return Build(t, GatewayPackage) }
+
+// BuildDCR builds DCRPackage (see Build).
+func BuildDCR(t testing.TB) string { return Build(t, DCRPackage) }
+
+// Build builds the main package pkg (relative to the repository root) once
+// per test binary into a package-level temporary directory and returns the
+// binary's path. If the package has no Go files yet it skips the test (fails
+// it under CI); a build error fails it. Call CleanupBuilds from TestMain to
+// remove the directory.
+func Build(t testing.TB, pkg string) string {
 	t.Helper()
 	root := Root(t)
-	buildOnce.Do(func() {
-		matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(GatewayPackage), "*.go"))
+	buildMu.Lock()
+	b, ok := builds[pkg]
+	if !ok {
+		b = &build{}
+		builds[pkg] = b
+	}
+	if buildDir == "" {
+		dir, err := os.MkdirTemp("", "mcp-gateway-testenv-")
+		if err != nil {
+			buildMu.Unlock()
+			t.Fatal(err)
+		}
+		buildDir = dir
+	}
+	dir := buildDir
+	buildMu.Unlock()
+	b.once.Do(func() {
+		matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(pkg), "*.go"))
 		if len(matches) == 0 {
-			buildSkip = GatewayPackage + " has no Go files yet"
+			b.skip = pkg + " has no Go files yet"
 			return
 		}
-		buildDir, buildErr = os.MkdirTemp("", "mcp-gateway-testenv-")
-		if buildErr != nil {
-			return
-		}
-		buildBin = filepath.Join(buildDir, "mcp-gateway")
+		b.bin = filepath.Join(dir, path.Base(pkg))
 		goTool := "go"
 		if p, err := exec.LookPath("go"); err == nil {
 			goTool = p
 		} else if gr := os.Getenv("GOROOT"); gr != "" {
 			goTool = filepath.Join(gr, "bin", "go")
 		}
-		cmd := exec.Command(goTool, "build", "-o", buildBin, GatewayPackage)
+		cmd := exec.Command(goTool, "build", "-o", b.bin, pkg)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
-		buildOutput = string(out)
+		b.output = string(out)
 		if err != nil {
-			buildErr = fmt.Errorf("go build %s: %w\n%s", GatewayPackage, err, out)
+			b.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 		}
 	})
-	if buildSkip != "" {
-		SkipOrFail(t, buildSkip)
+	if b.skip != "" {
+		SkipOrFail(t, b.skip)
 	}
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	if strings.TrimSpace(buildOutput) != "" {
-		t.Logf("go build %s:\n%s", GatewayPackage, buildOutput)
+	if strings.TrimSpace(b.output) != "" {
+		t.Logf("go build %s:\n%s", pkg, b.output)
 	}
-	return buildBin
+	return b.bin
 }
 
-// CleanupBuilds removes what BuildGateway built. Call it from TestMain after
-// m.Run.
+// CleanupBuilds removes what Build built. Call it from TestMain after m.Run.
 func CleanupBuilds() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}

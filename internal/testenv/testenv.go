@@ -186,3 +186,7 @@ func cleanEnv(extra []string) []string {
 	}
 	return append(env, extra...)
 }
+
+// CleanEnv is the environment tests give the project's commands: the
+// process environment without inherited MCPGW_/MCPDCR_ settings, plus extra.
+func CleanEnv(extra ...string) []string { return cleanEnv(extra) }

@@ -8,6 +8,7 @@ package oauthmeta
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 )
@@ -97,4 +98,16 @@ func insertWellKnown(id, wellKnown string) (string, error) {
 		out += "?" + u.RawQuery
 	}
 	return out, nil
+}
+
+// IsLoopbackHost reports whether host (a URL's Hostname(), without port or
+// brackets) is "localhost" (any case) or a loopback IP literal
+// (127.0.0.0/8, ::1). It does not resolve names. Registration policy uses a
+// stricter rule for redirect URIs (see internal/dcr).
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -59,3 +59,14 @@ func TestSameResource(t *testing.T) {
 		}
 	}
 }
+
+func TestIsLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true, "[::1]": true,
+		"localhost.": false, "localhost.evil.com": false, "127.0.0.1.nip.io": false, "0.0.0.0": false, "10.0.0.1": false, "": false,
+	} {
+		if got := IsLoopbackHost(host); got != want {
+			t.Errorf("IsLoopbackHost(%q) = %v", host, got)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // Bridge limits: request and response size caps and the forwarding timeout
@@ -110,13 +110,7 @@ func cognitoBase(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopbackHost(h string) bool { return oauthmeta.IsLoopbackHost(h) }
 
 // Authorize serves GET and POST /authorize (RFC 6749 §4.1.1). For a CIMD
 // client_id it fetches the document, requires the redirect_uri parameter to
