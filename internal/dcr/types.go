@@ -62,7 +62,10 @@ type AppClientSpec struct {
 	GenerateSecret bool
 	// Flows are AllowedOAuthFlows ("code", or "client_credentials" alone).
 	Flows []string
-	// RefreshTokens allows ALLOW_REFRESH_TOKEN_AUTH.
+	// RefreshTokens records whether the client registered the refresh_token
+	// grant. Cognito issues refresh tokens to every code-flow client and
+	// requires ALLOW_REFRESH_TOKEN_AUTH in every explicit auth-flow list, so
+	// the Cognito adapter cannot withhold them (a known limitation).
 	RefreshTokens bool
 }
 

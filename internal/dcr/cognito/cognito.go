@@ -141,15 +141,18 @@ type config struct {
 // desired checks the spec's flows and derives the configuration. Only "code"
 // and "client_credentials" are accepted (never "implicit"). ExplicitAuthFlows
 // is always sent, never omitted: Cognito enables ALLOW_USER_SRP_AUTH and
-// ALLOW_CUSTOM_AUTH for an omitted list. It holds ALLOW_REFRESH_TOKEN_AUTH
-// when the spec asks for refresh tokens and nothing else; no password flow is
-// ever enabled (users sign in through managed login).
+// ALLOW_CUSTOM_AUTH for an omitted list. It holds exactly
+// ALLOW_REFRESH_TOKEN_AUTH, which Cognito requires in every explicit list
+// (an empty list is not a way to disable it); no password flow is ever
+// enabled (users sign in through managed login). Whether a client may use
+// refresh tokens is governed by its registered grant_types at the
+// registration layer, not here.
 func (c *Clients) desired(spec dcr.AppClientSpec) (config, error) {
 	if len(spec.Flows) == 0 {
 		return config{}, errors.New("cognito: app client spec has no OAuth flow")
 	}
 	cfg := config{
-		authFlows: []types.ExplicitAuthFlowsType{},
+		authFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
 		validityUnits: &types.TokenValidityUnitsType{
 			AccessToken:  types.TimeUnitsTypeMinutes,
 			IdToken:      types.TimeUnitsTypeMinutes,
@@ -166,9 +169,6 @@ func (c *Clients) desired(spec dcr.AppClientSpec) (config, error) {
 		default:
 			return config{}, fmt.Errorf("cognito: OAuth flow %q is not supported (code or client_credentials)", f)
 		}
-	}
-	if spec.RefreshTokens {
-		cfg.authFlows = append(cfg.authFlows, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth)
 	}
 	return cfg, nil
 }

@@ -136,8 +136,9 @@ func TestCreate(t *testing.T) {
 		{name: "public", spec: publicSpec, wantAuth: "ALLOW_REFRESH_TOKEN_AUTH"},
 		{name: "confidential", spec: confidentialSpec, wantSecret: "secret-of-client",
 			o: Options{SupportedIdentityProviders: []string{"COGNITO", "CorpOkta"}, AccessTokenValidity: 15 * time.Minute,
-				IDTokenValidity: 10 * time.Minute, RefreshTokenValidity: 7 * 24 * time.Hour}},
-		{name: "client_credentials", spec: machineSpec, wantSecret: "secret-of-client"},
+				IDTokenValidity: 10 * time.Minute, RefreshTokenValidity: 7 * 24 * time.Hour},
+			wantAuth: "ALLOW_REFRESH_TOKEN_AUTH"},
+		{name: "client_credentials", spec: machineSpec, wantSecret: "secret-of-client", wantAuth: "ALLOW_REFRESH_TOKEN_AUTH"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
