@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // ErrUnsupportedEvent is returned for an event of none of the accepted kinds.
@@ -44,12 +45,15 @@ type probe struct {
 
 // Handler returns the function lambda.Start runs: it decodes the event,
 // serves API Gateway requests with h (the request's context is the
-// invocation's, with its deadline) and calls onSchedule for scheduled
+// invocation's, with its deadline moved ReserveTime earlier so that a slow
+// AWS call is cancelled and answered while the function can still reply) and calls onSchedule for scheduled
 // events. An API Gateway event that cannot be turned into a request (bad
 // base64 body, unparsable path) is answered 400, not failed, so API Gateway
 // does not turn it into a 502. A nil onSchedule refuses scheduled events.
 func Handler(h http.Handler, onSchedule func(ctx context.Context) error) func(ctx context.Context, event json.RawMessage) (any, error) {
 	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		ctx, cancel := withReserve(ctx)
+		defer cancel()
 		var p probe
 		if err := json.Unmarshal(event, &p); err != nil {
 			return nil, fmt.Errorf("lambdahttp: event is not a JSON object: %w", err)
@@ -71,4 +75,16 @@ func Handler(h http.Handler, onSchedule func(ctx context.Context) error) func(ct
 			return nil, ErrUnsupportedEvent
 		}
 	}
+}
+
+// ReserveTime is kept back from the invocation's deadline for writing the
+// answer: calls still running then are cancelled.
+const ReserveTime = 500 * time.Millisecond
+
+func withReserve(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, d.Add(-ReserveTime))
 }

@@ -247,3 +247,22 @@ func TestUnsupportedEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlineReserve: the request's context ends ReserveTime before the
+// invocation's, so the function can still answer.
+func TestDeadlineReserve(t *testing.T) {
+	inv := time.Now().Add(3 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), inv)
+	defer cancel()
+	var got time.Time
+	h := lambdahttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = r.Context().Deadline()
+	}), nil)
+	ev := []byte(`{"version":"2.0","rawPath":"/x","requestContext":{"http":{"method":"GET","sourceIp":"192.0.2.1"}}}`)
+	if _, err := h(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if want := inv.Add(-lambdahttp.ReserveTime); !got.Equal(want) {
+		t.Fatalf("request deadline %v, want %v", got, want)
+	}
+}
