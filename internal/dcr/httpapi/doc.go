@@ -30,7 +30,7 @@
 //	everything else (/mcp*, /.well-known/oauth-protected-resource*) -> the gateway
 //
 // with public_url of both set to the shared origin and the gateway's
-// authorization_servers = [that origin]. LAYOUT.md has the full recipe.
+// authorization_servers = [that origin]. The README (section "One origin") has the full recipe.
 //
 // # Abuse controls
 //
