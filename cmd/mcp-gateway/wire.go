@@ -50,6 +50,9 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	var routes []gateway.Route
 	for _, rc := range cfg.Routes {
+		if rc.Kind() != config.KindBuiltin {
+			return nil, fmt.Errorf("route %s: %s upstreams are not wired yet", rc.Path, rc.Kind())
+		}
 		audiences := cfg.Audiences
 		if len(audiences) == 0 {
 			audiences = []string{gateway.ResourceURL(cfg.PublicURL, rc.Path)}

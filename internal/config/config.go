@@ -76,6 +76,11 @@ type Config struct {
 	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
 	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
+	// SessionSecret keys the HMAC that binds gateway session ids to their
+	// upstream session and principal (at least 32 bytes). Replicas that share
+	// it can serve each other's sessions with HTTP upstreams; empty means a
+	// random key per process (sessions then need sticky routing).
+	SessionSecret string `mapstructure:"session_secret"`
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string `mapstructure:"log_level"`
 	LogFormat string `mapstructure:"log_format"`
@@ -86,19 +91,6 @@ type Config struct {
 	// InsecureAllowLoopbackOrigins accepts any http://localhost, 127.0.0.1 or
 	// [::1] Origin (used by dev mode for browser tools such as the Inspector).
 	InsecureAllowLoopbackOrigins bool `mapstructure:"insecure_allow_loopback_origins"`
-}
-
-// Route is one protected MCP endpoint and what it fronts.
-type Route struct {
-	// Path is where the route is served, e.g. /mcp or /mcp/github.
-	Path string `mapstructure:"path"`
-	// Upstream is "builtin", an http(s):// MCP URL, or a stdio command.
-	Upstream string `mapstructure:"upstream"`
-	// RequiredScopes are needed by every call on this route, added to the
-	// global RequiredScopes.
-	RequiredScopes []string `mapstructure:"required_scopes"`
-	// ToolScopes maps a tool name or glob to the scopes calling it needs.
-	ToolScopes map[string][]string `mapstructure:"tool_scopes"`
 }
 
 // Defaults.
@@ -167,7 +159,7 @@ func (c *Config) ApplyDefaults() {
 		c.Routes = []Route{{Path: "/mcp", Upstream: BuiltinUpstream}}
 	}
 	for i := range c.Routes {
-		setDefault(&c.Routes[i].Upstream, BuiltinUpstream)
+		c.Routes[i].applyDefaults()
 	}
 	if len(c.ScopesSupported) == 0 {
 		c.ScopesSupported = c.allScopes()
@@ -189,8 +181,10 @@ func (c *Config) allScopes() []string {
 	add(c.RequiredScopes)
 	for _, r := range c.Routes {
 		add(r.RequiredScopes)
-		for _, k := range slices.Sorted(maps.Keys(r.ToolScopes)) {
-			add(r.ToolScopes[k])
+		for _, m := range []map[string][]string{r.ToolScopes, r.ResourceScopes, r.PromptScopes} {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				add(m[k])
+			}
 		}
 	}
 	return out

@@ -44,6 +44,23 @@ func TestValidateProblems(t *testing.T) {
 			c.ClientIDsTable, c.AWSRegion, c.ClientIDsCacheTTL = "regs", "us-east-1", time.Hour
 		}, "client_ids_cache_ttl:"},
 		{"remote http aws endpoint", func(c *Config) { c.AWSEndpoint = "http://aws.example" }, "aws_endpoint:"},
+		{"short session secret", func(c *Config) { c.SessionSecret = "short" }, "session_secret:"},
+		{"bad transport", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Transport: "ws"}}
+		}, "routes[0].transport"},
+		{"transport on stdio", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "npx srv", Transport: "sse"}} }, "routes[0].transport"},
+		{"hmac without key", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Identity: "hmac"}}
+		}, "identity_key_env"},
+		{"static without env", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "srv", Identity: "static"}} }, "static_credential_env"},
+		{"unknown identity", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "srv", Identity: "token"}} }, "routes[0].identity"},
+		{"identity on builtin", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "builtin", Identity: "hmac", IdentityKeyEnv: "K"}}
+		}, "routes[0].identity"},
+		{"tool scope empty", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", ToolScopes: map[string][]string{"x": nil}}}
+		}, "routes[0].tool_scopes"},
+		{"route path with dots", func(c *Config) { c.Routes = []Route{{Path: "/mcp/../admin"}} }, "routes[0].path"},
 		{"route path relative", func(c *Config) { c.Routes = []Route{{Path: "mcp", Upstream: "builtin"}} }, "routes[0].path"},
 		{"route path reserved", func(c *Config) { c.Routes = []Route{{Path: "/.well-known/x", Upstream: "builtin"}} }, "reserved"},
 		{"route duplicate", func(c *Config) {
@@ -184,5 +201,52 @@ func TestOfflineAccessNeverSupported(t *testing.T) {
 	c.ApplyDefaults()
 	if strings.Join(c.ScopesSupported, ",") != "mcp" {
 		t.Fatalf("scopes_supported = %v", c.ScopesSupported)
+	}
+}
+
+// TestLoadKeepsCaseInsideRoutes: tool names and environment variable names
+// are case-sensitive; viper would lower-case them.
+func TestLoadKeepsCaseInsideRoutes(t *testing.T) {
+	c, err := Load(LoadOptions{File: "testdata/case.yaml", Environ: []string{}, DotEnv: os.DevNull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Routes[0].ToolScopes["getWeather"]; !ok {
+		t.Fatalf("tool_scopes keys lost their case: %v", c.Routes[0].ToolScopes)
+	}
+	c, err = Load(LoadOptions{DotEnv: os.DevNull, Environ: []string{
+		"MCPGW_PUBLIC_URL=https://a.example", "MCPGW_ISSUER=https://i.example",
+		`MCPGW_ROUTES=[{"path":"/mcp","tool_scopes":{"getWeather":["x"]}}]`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Routes[0].ToolScopes["getWeather"]; !ok {
+		t.Fatalf("env tool_scopes keys lost their case: %v", c.Routes[0].ToolScopes)
+	}
+}
+
+func TestRouteKinds(t *testing.T) {
+	for _, tt := range []struct {
+		r    Route
+		kind string
+		argv string
+	}{
+		{Route{Upstream: "builtin"}, KindBuiltin, ""},
+		{Route{Upstream: "https://up.example/mcp"}, KindHTTP, ""},
+		{Route{Upstream: "http://127.0.0.1:3001/mcp"}, KindHTTP, ""},
+		{Route{Upstream: "npx -y @modelcontextprotocol/server-everything", Args: []string{"stdio"}}, KindStdio,
+			"npx|-y|@modelcontextprotocol/server-everything|stdio"},
+	} {
+		if got := tt.r.Kind(); got != tt.kind {
+			t.Errorf("%q: kind %s, want %s", tt.r.Upstream, got, tt.kind)
+		}
+		if tt.kind == KindStdio && strings.Join(tt.r.Command(), "|") != tt.argv {
+			t.Errorf("%q: argv %q", tt.r.Upstream, tt.r.Command())
+		}
+	}
+	r := Route{Path: "/mcp", Upstream: "https://up.example/mcp"}
+	r.applyDefaults()
+	if r.Transport != "streamable" || r.Identity != "none" || r.Timeout != 60*time.Second {
+		t.Fatalf("defaults: %+v", r)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/joho/godotenv"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
 // EnvPrefix is the prefix of environment variables (MCPGW_ISSUER, ...).
@@ -61,6 +62,9 @@ func decode(opts LoadOptions, prefix string, keys []string, target any, hooks ..
 		if err := v.ReadInConfig(); err != nil {
 			return fmt.Errorf("config file %s: %w", opts.File, err)
 		}
+		if err := keepListCase(v, opts.File, keys); err != nil {
+			return err
+		}
 	}
 	for _, key := range keys {
 		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
@@ -71,6 +75,28 @@ func decode(opts LoadOptions, prefix string, keys []string, target any, hooks ..
 	all := append(append([]mapstructure.DecodeHookFunc{}, hooks...), commaList, mapstructure.StringToTimeDurationHookFunc())
 	if err := v.UnmarshalExact(target, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(all...))); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// keepListCase re-reads the file's top-level list values and sets them on v
+// as written. Viper lower-cases every map key it reads, including keys of
+// maps inside lists, which would turn a route's tool_scopes entry
+// "getWeather" into "getweather" and an env entry "API_KEY" into "api_key".
+// Values set with v.Set keep the case of maps inside lists.
+func keepListCase(v *viper.Viper, file string, keys []string) error {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", file, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("config file %s: %w", file, err)
+	}
+	for _, key := range keys {
+		if list, ok := doc[key].([]any); ok {
+			v.Set(key, list)
+		}
 	}
 	return nil
 }

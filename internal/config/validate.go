@@ -92,29 +92,11 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log_format", "%q is not text or json", c.LogFormat)
 	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		bad("session_secret", "must be at least 32 bytes")
+	}
 	c.validateRoutes(bad)
 	return errors.Join(errs...)
-}
-
-func (c *Config) validateRoutes(bad func(key, format string, args ...any)) {
-	seen := map[string]bool{}
-	for i, r := range c.Routes {
-		key := fmt.Sprintf("routes[%d]", i)
-		switch {
-		case !strings.HasPrefix(r.Path, "/"):
-			bad(key+".path", "%q must start with /", r.Path)
-		case strings.HasPrefix(r.Path, "/.well-known"), r.Path == "/healthz", r.Path == "/readyz":
-			bad(key+".path", "%q is reserved", r.Path)
-		case strings.ContainsAny(r.Path, "?#*:{}") || strings.Contains(r.Path, "//"):
-			bad(key+".path", "%q must be a plain path", r.Path)
-		case seen[strings.TrimSuffix(r.Path, "/")]:
-			bad(key+".path", "%q is used by another route", r.Path)
-		}
-		seen[strings.TrimSuffix(r.Path, "/")] = true
-		if r.Upstream != BuiltinUpstream {
-			bad(key+".upstream", "%q: only %q is served by this version", r.Upstream, BuiltinUpstream)
-		}
-	}
 }
 
 func checkPublicURL(raw string) error {

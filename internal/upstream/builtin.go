@@ -125,8 +125,8 @@ const sdkPrincipalKey = "principal"
 // parsed again.
 func WithSDKIdentity(next http.Handler) http.Handler {
 	return auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
-		p, ok := bearer.TokenFromContext(ctx).(*authn.Principal)
-		if !ok || p == nil {
+		p, ok := PrincipalFrom(ctx)
+		if !ok {
 			return nil, auth.ErrInvalidToken
 		}
 		return &auth.TokenInfo{
@@ -164,4 +164,12 @@ func byProtocolGeneration(stateful, stateless http.Handler) http.Handler {
 		}
 		stateful.ServeHTTP(w, r)
 	})
+}
+
+// PrincipalFrom returns the principal the gateway's bearer middleware
+// stored in ctx, for upstream handlers (HTTP, stdio) that act on the
+// caller's behalf.
+func PrincipalFrom(ctx context.Context) (*authn.Principal, bool) {
+	p, ok := bearer.TokenFromContext(ctx).(*authn.Principal)
+	return p, ok && p != nil
 }

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+)
+
+// Route is one protected MCP endpoint and what it fronts. Each route is its
+// own protected resource: resource identifier public_url + path, its own
+// path-inserted metadata and accepted audience.
+type Route struct {
+	// Path is where the route is served, e.g. /mcp or /mcp/github.
+	Path string `mapstructure:"path"`
+	// Upstream is "builtin", an http(s):// MCP URL, or a stdio command line
+	// (split on spaces, no shell; Args are appended).
+	Upstream string `mapstructure:"upstream"`
+	// Transport of an HTTP upstream: "streamable" (default; MCP Streamable
+	// HTTP, every generation) or "sse" (the 2024-11-05 HTTP+SSE transport).
+	Transport string `mapstructure:"transport"`
+	// Args, Env and Dir complete a stdio command: extra arguments, extra
+	// environment variables (the gateway's own environment is not passed
+	// except PATH and HOME), and the working directory.
+	Args []string          `mapstructure:"args"`
+	Env  map[string]string `mapstructure:"env"`
+	Dir  string            `mapstructure:"dir"`
+	// RequiredScopes are needed by every call on this route, added to the
+	// global RequiredScopes.
+	RequiredScopes []string `mapstructure:"required_scopes"`
+	// ToolScopes, ResourceScopes and PromptScopes map a tool name, resource
+	// URI or prompt name (or a glob with *) to the scopes using it needs.
+	// tools/list, resources/list and prompts/list show only what the caller
+	// may use.
+	ToolScopes     map[string][]string `mapstructure:"tool_scopes"`
+	ResourceScopes map[string][]string `mapstructure:"resource_scopes"`
+	PromptScopes   map[string][]string `mapstructure:"prompt_scopes"`
+	// Identity is what the upstream learns of the caller: "none" (default),
+	// "hmac" or "jws" (signed identity headers, key in IdentityKeyEnv), or
+	// "static" (a fixed credential from StaticCredentialEnv). The client's
+	// token and cookies are never forwarded.
+	Identity string `mapstructure:"identity"`
+	// IdentityKeyEnv names the environment variable holding the HMAC key
+	// (hmac, at least 32 bytes) or the PEM private key (jws).
+	IdentityKeyEnv string `mapstructure:"identity_key_env"`
+	// StaticCredentialEnv names the environment variable whose value is sent
+	// upstream as the Authorization header (identity "static").
+	StaticCredentialEnv string `mapstructure:"static_credential_env"`
+	// Timeout bounds an upstream request until its response starts (default
+	// 60s); streams then run until either side ends them.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxStreamsPerPrincipal caps concurrent streams of one caller (default 16).
+	MaxStreamsPerPrincipal int `mapstructure:"max_streams_per_principal"`
+	// MaxProcesses caps a stdio route's processes (default 16).
+	MaxProcesses int `mapstructure:"max_processes"`
+}
+
+// Route kinds.
+const (
+	KindBuiltin = "builtin"
+	KindHTTP    = "http"
+	KindStdio   = "stdio"
+)
+
+// Kind is "builtin", "http" (an http(s):// upstream) or "stdio".
+func (r Route) Kind() string {
+	switch {
+	case r.Upstream == BuiltinUpstream:
+		return KindBuiltin
+	case strings.HasPrefix(r.Upstream, "http://"), strings.HasPrefix(r.Upstream, "https://"):
+		return KindHTTP
+	default:
+		return KindStdio
+	}
+}
+
+// Command is a stdio route's argv: the upstream's words then Args.
+func (r Route) Command() []string {
+	return append(strings.Fields(r.Upstream), r.Args...)
+}
+
+func (r *Route) applyDefaults() {
+	setDefault(&r.Upstream, BuiltinUpstream)
+	setDefault(&r.Identity, "none")
+	if r.Kind() == KindHTTP {
+		setDefault(&r.Transport, "streamable")
+	}
+	if r.Timeout == 0 {
+		r.Timeout = 60 * time.Second
+	}
+	if r.MaxStreamsPerPrincipal == 0 {
+		r.MaxStreamsPerPrincipal = 16
+	}
+	if r.MaxProcesses == 0 {
+		r.MaxProcesses = 16
+	}
+}
+
+func (c *Config) validateRoutes(bad func(key, format string, args ...any)) {
+	seen := map[string]bool{}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		switch {
+		case !strings.HasPrefix(r.Path, "/"):
+			bad(key+".path", "%q must start with /", r.Path)
+		case strings.HasPrefix(r.Path, "/.well-known"), r.Path == "/healthz", r.Path == "/readyz":
+			bad(key+".path", "%q is reserved", r.Path)
+		case strings.ContainsAny(r.Path, "?#*:{}") || strings.Contains(r.Path, "//") || path.Clean(r.Path) != strings.TrimSuffix(r.Path, "/") && r.Path != "/":
+			bad(key+".path", "%q must be a plain path", r.Path)
+		case seen[strings.TrimSuffix(r.Path, "/")]:
+			bad(key+".path", "%q is used by another route", r.Path)
+		}
+		seen[strings.TrimSuffix(r.Path, "/")] = true
+		r.validateUpstream(key, bad)
+		for name, m := range map[string]map[string][]string{"tool_scopes": r.ToolScopes, "resource_scopes": r.ResourceScopes, "prompt_scopes": r.PromptScopes} {
+			for pattern, scopes := range m {
+				if pattern == "" || len(scopes) == 0 {
+					bad(key+"."+name, "%q must name at least one scope", pattern)
+				}
+			}
+		}
+	}
+}
+
+func (r Route) validateUpstream(key string, bad func(key, format string, args ...any)) {
+	switch r.Kind() {
+	case KindHTTP:
+		u, err := url.Parse(r.Upstream)
+		if err != nil || u.Host == "" || u.Fragment != "" || u.User != nil {
+			bad(key+".upstream", "%q is not a plain http(s) URL", r.Upstream)
+		}
+		if r.Transport != "streamable" && r.Transport != "sse" {
+			bad(key+".transport", "%q is not streamable or sse", r.Transport)
+		}
+	case KindStdio:
+		if len(r.Command()) == 0 {
+			bad(key+".upstream", "is empty: builtin, an http(s) URL or a command")
+		}
+		if r.Transport != "" {
+			bad(key+".transport", "applies to http(s) upstreams only")
+		}
+	case KindBuiltin:
+		if r.Identity != "none" {
+			bad(key+".identity", "applies to http(s) and stdio upstreams only")
+		}
+	}
+	switch r.Identity {
+	case "none":
+	case "hmac", "jws":
+		if r.IdentityKeyEnv == "" {
+			bad(key+".identity_key_env", "is required with identity %q", r.Identity)
+		}
+	case "static":
+		if r.StaticCredentialEnv == "" {
+			bad(key+".static_credential_env", "is required with identity static")
+		}
+	default:
+		bad(key+".identity", "%q is not none, hmac, jws or static", r.Identity)
+	}
+	if r.Timeout < 0 || r.MaxStreamsPerPrincipal < 0 || r.MaxProcesses < 0 {
+		bad(key, "timeout, max_streams_per_principal and max_processes must not be negative")
+	}
+}
