@@ -29,8 +29,12 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json
 
 node-deps: $(NODE_DIR)/node_modules/.installed
 
+# Integration tests (real peers: node, moto, many processes) run after the
+# unit tests, not beside them, so that their timings are not squeezed by a
+# parallel package on a 2-core machine.
 test: node-deps ## unit + integration tests (race detector on)
-	$(GO) test -race -count=1 -timeout 12m ./...
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /test/integration)
+	$(GO) test -race -count=1 -timeout 10m ./test/integration/...
 
 test-unit: ## unit tests only (no npm packages needed)
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/integration)
@@ -42,8 +46,9 @@ lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench: ## benchmarks (Verify vs bare RSA verify, side by side in one run)
+bench: ## benchmarks, each pair side by side in one run: Verify vs bare RSA; tools/call direct vs through the proxy
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/authn/...
+	$(GO) test -run '^$$' -bench BenchmarkToolsCall -benchtime 5s -count 3 ./internal/upstream/httpproxy/
 
 clean:
 	rm -rf $(BIN) dist $(NODE_DIR)/node_modules

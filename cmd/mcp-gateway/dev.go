@@ -100,6 +100,7 @@ func runDev(ctx context.Context, out io.Writer, listen, idpListen, logLevel stri
 		return err
 	}
 	printDevBanner(out, mcpURL, issuer, id, secret, token)
+	defer a.close()
 	return a.server.Serve(ctx, gwLn, gateway.ServeOptions{
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, IdleTimeout: cfg.IdleTimeout, ShutdownTimeout: cfg.ShutdownTimeout,
 	})

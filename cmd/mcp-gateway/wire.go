@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -16,15 +17,15 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dynamo"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
-	"github.com/mcp-gateway/mcp-gateway/internal/upstream"
 )
 
 // app is a wired gateway: its HTTP server and the key set it depends on.
 type app struct {
-	cfg    *config.Config
-	server *gateway.Server
-	keys   *authn.KeySet
-	log    *slog.Logger
+	cfg     *config.Config
+	server  *gateway.Server
+	keys    *authn.KeySet
+	log     *slog.Logger
+	closers []io.Closer
 }
 
 // wire turns configuration into dependencies. It does no network I/O.
@@ -48,11 +49,13 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := sessionKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, keys: keys, log: log}
 	var routes []gateway.Route
 	for _, rc := range cfg.Routes {
-		if rc.Kind() != config.KindBuiltin {
-			return nil, fmt.Errorf("route %s: %s upstreams are not wired yet", rc.Path, rc.Kind())
-		}
 		audiences := cfg.Audiences
 		if len(audiences) == 0 {
 			audiences = []string{gateway.ResourceURL(cfg.PublicURL, rc.Path)}
@@ -70,14 +73,20 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
 		}
 		required := union(cfg.RequiredScopes, rc.RequiredScopes)
+		h, closer, err := routeHandler(cfg, rc, required, key, log)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
+		}
+		if closer != nil {
+			a.closers = append(a.closers, closer)
+		}
 		routes = append(routes, gateway.Route{
 			Path:            rc.Path,
 			Verifier:        v,
 			RequiredScopes:  required,
 			ScopesSupported: union(required, cfg.ScopesSupported),
-			Handler: upstream.NewBuiltin(upstream.BuiltinOptions{
-				Version: version, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log,
-			}),
+			Handler:         h,
 		})
 	}
 	srv, err := gateway.New(gateway.Options{
@@ -92,9 +101,20 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		Logger:                       log,
 	})
 	if err != nil {
+		a.close()
 		return nil, err
 	}
-	return &app{cfg: cfg, server: srv, keys: keys, log: log}, nil
+	a.server = srv
+	return a, nil
+}
+
+// close stops what the routes started (streams, processes).
+func (a *app) close() {
+	for _, c := range a.closers {
+		if err := c.Close(); err != nil {
+			a.log.Warn("closing an upstream", "err", err)
+		}
+	}
 }
 
 // run binds, loads keys in the background and serves until ctx ends.
@@ -111,6 +131,7 @@ func (a *app) run(ctx context.Context) error {
 		a.log.Info("issuer keys loaded", "issuer", a.cfg.Issuer, "jwks_uri", a.keys.JWKSURI())
 	}()
 	a.log.Info("mcp-gateway listening", "addr", ln.Addr().String(), "public_url", a.cfg.PublicURL, "version", version)
+	defer a.close()
 	return a.server.Serve(ctx, ln, gateway.ServeOptions{
 		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
 		IdleTimeout:       a.cfg.IdleTimeout,

@@ -1,0 +1,110 @@
+package authz_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+const metaURL = "https://gw.example/.well-known/oauth-protected-resource/mcp"
+
+// testPolicy restricts admin.* and *.delete tools, file:///secret/*
+// resources and secret_* prompts.
+var testPolicy = authz.Policy{
+	Tools: map[string][]string{
+		"admin.*":  {"tools:admin"},
+		"*.delete": {"tools:delete", "tools:admin"},
+	},
+	Resources: map[string][]string{"file:///secret/*": {"res:secret"}},
+	Prompts:   map[string][]string{"secret_*": {"prompts:secret"}},
+}
+
+// deny is what the gateway passes as Options.Deny.
+func deny(w http.ResponseWriter, _ *http.Request, scopes []string) {
+	bearer.WriteError(w, bearer.ErrInsufficientScope(scopes), metaURL, nil)
+}
+
+// verify accepts "Bearer <scope>+<scope>…" with "-" for ":" (and "none"
+// for no scopes).
+func verify(_ context.Context, raw string) (bearer.Token, error) {
+	p := &authn.Principal{Subject: "alice", Issuer: "https://idp", Expiry: time.Now().Add(time.Hour)}
+	if raw != "none" {
+		p.Scopes = strings.Split(strings.ReplaceAll(raw, "-", ":"), "+")
+	}
+	return p, nil
+}
+
+// serve runs next behind the bearer middleware (requiring "mcp") and the
+// authz middleware, as the gateway mounts them.
+func serve(t *testing.T, next http.Handler, o authz.Options) *httptest.Server {
+	t.Helper()
+	if o.Deny == nil {
+		o.Deny = deny
+	}
+	o.RequiredScopes = []string{"mcp"}
+	m, err := authz.New(testPolicy, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bearer.Middleware(bearer.Options{Verify: verify, ResourceMetadata: metaURL, Scopes: []string{"mcp"}})(m.Wrap(next))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// do sends one request; headers are "Name: value" strings.
+func do(t *testing.T, srv *httptest.Server, method, token, body string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+"/mcp", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.ReplaceAll(token, ":", "-"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Add(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// noLeak fails the test if goroutines started during it outlive it (after
+// a settle period for closing connections).
+func noLeak(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<16)
+				t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}

@@ -1,0 +1,271 @@
+package httpproxy
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const pingBody = `{"jsonrpc":"2.0","id":"req-9","method":"ping"}`
+
+// TestUpstreamFailures: every upstream failure becomes a JSON-RPC error
+// with the request's id and a status the client can act on, never the
+// upstream's challenge, cookies or internals.
+func TestUpstreamFailures(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc // nil: downURL
+		opts    Options
+		status  int
+		golden  string
+	}{
+		{"upstream 401", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="https://upstream/.well-known/x"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		}, Options{}, http.StatusBadGateway, "upstream_refused.golden"},
+		{"upstream 403", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+			w.WriteHeader(http.StatusForbidden)
+		}, Options{}, http.StatusBadGateway, "upstream_refused.golden"},
+		{"upstream redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://elsewhere.test/", http.StatusTemporaryRedirect)
+		}, Options{}, http.StatusBadGateway, "upstream_refused.golden"},
+		{"upstream down", nil, Options{}, http.StatusBadGateway, "upstream_down.golden"},
+		{"slow upstream", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body) // net/http notices a closed connection only after the body
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		}, Options{Timeout: 100 * time.Millisecond}, http.StatusGatewayTimeout, "upstream_timeout.golden"},
+		{"bad upstream session id", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Mcp-Session-Id", "has space")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":"req-9","result":{}}`)
+		}, Options{}, http.StatusBadGateway, "upstream_down.golden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			url := downURL
+			if tt.handler != nil {
+				up := httptest.NewServer(tt.handler)
+				t.Cleanup(up.Close)
+				url = up.URL
+			}
+			tt.opts.URL = url
+			gw := front(t, newProxy(t, tt.opts))
+			resp, body := rawDo(t, http.MethodPost, gw.URL, "alice", pingBody, nil)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			for _, k := range []string{"WWW-Authenticate", "Location", "Mcp-Session-Id"} {
+				if v := resp.Header.Get(k); v != "" {
+					t.Errorf("%s reached the client: %q", k, v)
+				}
+			}
+			golden(t, tt.golden, body)
+		})
+	}
+}
+
+// TestRequestLimits: stream cap per principal (429 with Retry-After, other
+// principals unaffected, slots released), body cap (413), method (405), a
+// request without principal (500), and requests after Close (503).
+func TestRequestLimits(t *testing.T) {
+	checkLeaks(t)
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(up.Close)
+	p := newProxy(t, Options{URL: up.URL, MaxStreamsPerPrincipal: 2, MaxBodyBytes: 64})
+	gw := front(t, p)
+
+	var held []*http.Response
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, gw.URL, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("stream: %v %v", resp, err)
+		}
+		held = append(held, resp)
+	}
+	resp, body := rawDo(t, http.MethodPost, gw.URL, "alice", pingBody, nil)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("over cap: %d %v", resp.StatusCode, resp.Header)
+	}
+	if id, _, msg := rpcErr(t, body); msg != msgTooManyStreams || string(id) != "null" {
+		t.Errorf("429 body %s", body)
+	}
+	bobReq, _ := http.NewRequest(http.MethodGet, gw.URL, nil)
+	bobReq.Header.Set("X-Test-Sub", "bob")
+	if resp, err := http.DefaultClient.Do(bobReq); err != nil || resp.StatusCode != 200 {
+		t.Errorf("bob limited by alice's streams: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	close(release)
+	for _, r := range held {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	waitFor(t, "slots released", func() bool { return p.limiter.inUse(testIssuer+"|alice") == 0 })
+
+	if resp, _ := rawDo(t, http.MethodPost, gw.URL, "alice", `{"jsonrpc":"2.0","id":1,"method":"x","params":{"pad":"`+strings.Repeat("x", 100)+`"}}`, nil); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("big body: %d", resp.StatusCode)
+	}
+	if resp, _ := rawDo(t, http.MethodPut, gw.URL, "alice", "", nil); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") == "" {
+		t.Errorf("PUT: %d", resp.StatusCode)
+	}
+	w := httptest.NewRecorder()
+	p.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(pingBody)))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("no principal: %d", w.Code)
+	}
+	_ = p.Close()
+	_ = p.Close()
+	if resp, _ := rawDo(t, http.MethodPost, gw.URL, "alice", pingBody, nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("after Close: %d", resp.StatusCode)
+	}
+}
+
+// killer is an upstream that sends SSE events, then drops the connection
+// (hijack and close) without ending the response.
+func killer(t *testing.T, events string) *httptest.Server {
+	t.Helper()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, events)
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			time.Sleep(50 * time.Millisecond)
+			conn.Close()
+		}
+	}))
+	t.Cleanup(up.Close)
+	return up
+}
+
+// TestUpstreamKilledMidStream: the client's stream ends cleanly after the
+// last complete event; a partial event is never written.
+func TestUpstreamKilledMidStream(t *testing.T) {
+	const complete = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1}}\n\n"
+	tests := []struct{ name, sent string }{
+		{"between events", complete},
+		{"inside an event", complete + "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"req-9\",\"res"},
+		{"before the blank line", complete + "event: message\ndata: {}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			up := killer(t, tt.sent)
+			gw := front(t, newProxy(t, Options{URL: up.URL}))
+			resp, body := rawDo(t, http.MethodPost, gw.URL, "alice", pingBody, nil)
+			if resp.StatusCode != 200 || body != complete {
+				t.Errorf("status %d body %q, want %q", resp.StatusCode, body, complete)
+			}
+		})
+	}
+}
+
+// TestClientDisconnect: a client that goes away cancels the upstream
+// request, for a request waiting on headers and for a running stream.
+func TestClientDisconnect(t *testing.T) {
+	for _, streaming := range []bool{false, true} {
+		t.Run(map[bool]string{false: "before headers", true: "mid-stream"}[streaming], func(t *testing.T) {
+			checkLeaks(t)
+			entered, cancelled := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				if streaming {
+					w.Header().Set("Content-Type", "text/event-stream")
+					w.WriteHeader(http.StatusOK)
+					_, _ = io.WriteString(w, "event: message\ndata: {}\n\n")
+					w.(http.Flusher).Flush()
+				}
+				once.Do(func() { close(entered) })
+				select {
+				case <-r.Context().Done():
+					close(cancelled)
+				case <-time.After(10 * time.Second):
+				}
+			}))
+			t.Cleanup(up.Close)
+			gw := front(t, newProxy(t, Options{URL: up.URL}))
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw.URL, strings.NewReader(pingBody))
+			tr := &http.Transport{}
+			t.Cleanup(tr.CloseIdleConnections)
+			errc := make(chan error, 1)
+			go func() {
+				resp, err := tr.RoundTrip(req)
+				if err == nil {
+					_, err = bufio.NewReader(resp.Body).ReadString('\n')
+					<-ctx.Done()
+					resp.Body.Close()
+				}
+				errc <- err
+			}()
+			<-entered
+			if streaming {
+				time.Sleep(50 * time.Millisecond)
+			}
+			cancel()
+			select {
+			case <-cancelled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("upstream request not cancelled")
+			}
+			<-errc
+		})
+	}
+}
+
+// TestCloseEndsStreams: Close ends open streams.
+func TestCloseEndsStreams(t *testing.T) {
+	checkLeaks(t)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(up.Close)
+	p := newProxy(t, Options{URL: up.URL})
+	gw := front(t, p)
+	resp, err := http.Get(gw.URL)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatal(resp, err)
+	}
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, resp.Body); resp.Body.Close(); close(done) }()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open after Close")
+	}
+	http.DefaultClient.CloseIdleConnections()
+}

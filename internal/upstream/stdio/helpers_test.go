@@ -1,0 +1,328 @@
+package stdio
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+const (
+	testIssuer    = "https://issuer.test"
+	subjectHeader = "X-Test-Subject"
+)
+
+// withPrincipal stands in for the gateway's bearer middleware: the subject
+// named by X-Test-Subject becomes the verified principal.
+func withPrincipal(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sub := r.Header.Get(subjectHeader); sub != "" {
+			r = r.WithContext(bearer.WithToken(r.Context(), &authn.Principal{
+				Subject: sub, Issuer: testIssuer, ClientID: "test-client",
+				Scopes: []string{"mcp"}, Expiry: time.Now().Add(time.Hour),
+			}))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// subjectTransport adds X-Test-Subject to every request.
+type subjectTransport struct {
+	sub  string
+	base *http.Transport
+}
+
+func (t subjectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(subjectHeader, t.sub)
+	return t.base.RoundTrip(r)
+}
+
+// lockedBuffer collects log output from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type harness struct {
+	srv *Server
+	url string
+	log *lockedBuffer
+}
+
+// checkGoroutines fails the test if, after every later cleanup ran, more
+// goroutines are left than there were at the start (settling up to 10s).
+// Call it first in a test so its cleanup runs last.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// testOptions run this test binary as the stdio server.
+func testOptions() Options {
+	return Options{
+		Command: []string{os.Args[0]},
+		Env:     map[string]string{modeEnv: "server"},
+		Identity: func(p *authn.Principal) map[string]string {
+			return map[string]string{"MCP_GATEWAY_SUBJECT": p.Subject}
+		},
+		StopTimeout: 2 * time.Second,
+	}
+}
+
+// newHarness serves a Server built from testOptions (changed by mutate)
+// over httptest, behind withPrincipal. Cleanup closes the Server, then the
+// HTTP server.
+func newHarness(t *testing.T, mutate func(*Options)) *harness {
+	t.Helper()
+	o := testOptions()
+	if mutate != nil {
+		mutate(&o)
+	}
+	logs := &lockedBuffer{}
+	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(withPrincipal(srv))
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		hs.CloseClientConnections()
+		hs.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &harness{srv: srv, url: hs.URL, log: logs}
+}
+
+// httpClient is a client for subject whose idle connections are closed at
+// cleanup.
+func httpClient(t *testing.T, sub string) *http.Client {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: subjectTransport{sub: sub, base: tr}}
+}
+
+// connect opens a go-sdk client session as subject.
+func (h *harness) connect(t *testing.T, sub string, copts *mcp.ClientOptions, mutate func(*mcp.StreamableClientTransport)) *mcp.ClientSession {
+	t.Helper()
+	tr := &mcp.StreamableClientTransport{Endpoint: h.url, HTTPClient: httpClient(t, sub), MaxRetries: -1}
+	if mutate != nil {
+		mutate(tr)
+	}
+	c := mcp.NewClient(&mcp.Implementation{Name: "stdio-test-client", Version: "1.0.0"}, copts)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs, err := c.Connect(ctx, tr, nil)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", sub, err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+// callText calls a tool and returns its first text content.
+func callText(t *testing.T, cs *mcp.ClientSession, name string, args any) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		return "", err
+	}
+	if res.IsError {
+		return "", errors.New("tool error: " + contentText(res))
+	}
+	return contentText(res), nil
+}
+
+func contentText(res *mcp.CallToolResult) string {
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			return tc.Text
+		}
+	}
+	return ""
+}
+
+// alive reports whether pid exists; a zombie would count as alive.
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// waitFor polls cond for up to d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rawPost POSTs body as sub with the Streamable HTTP headers.
+func (h *harness) rawPost(t *testing.T, ctx context.Context, sub, sid, body string, hdr map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if sid != "" {
+		req.Header.Set(hdrSessionID, sid)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := httpClient(t, sub).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// sseEvent is one parsed SSE event.
+type sseEvent struct {
+	id, name, data string
+}
+
+// readSSE reads events until EOF, or until stop returns true for one.
+func readSSE(t *testing.T, r io.Reader, stop func(sseEvent) bool) []sseEvent {
+	t.Helper()
+	var out []sseEvent
+	var cur sseEvent
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if cur.data != "" || cur.id != "" {
+				out = append(out, cur)
+				if stop != nil && stop(cur) {
+					return out
+				}
+			}
+			cur = sseEvent{}
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "id: "):
+			cur.id = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "event: "):
+			cur.name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			cur.data += strings.TrimPrefix(line, "data: ")
+		}
+	}
+	return out
+}
+
+// rpc is a decoded JSON-RPC message for assertions.
+type rpc struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	} `json:"error"`
+}
+
+func decodeRPC(t *testing.T, s string) rpc {
+	t.Helper()
+	var m rpc
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("decode %q: %v", s, err)
+	}
+	return m
+}
+
+// initRaw opens a session with raw HTTP as sub at protocol version v and
+// sends notifications/initialized; it returns the session id.
+func (h *harness) initRaw(t *testing.T, sub, v string) string {
+	t.Helper()
+	ctx := context.Background()
+	resp := h.rawPost(t, ctx, sub, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"`+v+`","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, nil)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("initialize: %s %s", resp.Status, b)
+	}
+	sid := resp.Header.Get(hdrSessionID)
+	evs := readSSE(t, resp.Body, nil)
+	if len(evs) != 1 || decodeRPC(t, evs[0].data).Result == nil {
+		t.Fatalf("initialize answer: %+v", evs)
+	}
+	r2 := h.rawPost(t, ctx, sub, sid, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, map[string]string{hdrProtocolVersion: v})
+	_ = r2.Body.Close()
+	if r2.StatusCode != http.StatusAccepted {
+		t.Fatalf("notifications/initialized: %s", r2.Status)
+	}
+	return sid
+}
+
+// pids lists the processes of the live sessions.
+func (srv *Server) pids() []int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	var out []int
+	for _, s := range srv.sessions {
+		s.mu.Lock()
+		if s.proc != nil {
+			out = append(out, s.proc.pid)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}

@@ -1,0 +1,123 @@
+package stdio
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// modeEnv selects what the re-executed test binary does: "server" runs the
+// test MCP server on stdin/stdout; "startcrash" exits at once.
+const modeEnv = "STDIO_TEST_MODE"
+
+// TestMain lets the test binary double as a real stdio MCP server, so the
+// tests need nothing but Go.
+func TestMain(m *testing.M) {
+	switch os.Getenv(modeEnv) {
+	case "server":
+		runTestServer()
+		os.Exit(0)
+	case "startcrash":
+		fmt.Fprintln(os.Stderr, "test server failing at start")
+		os.Exit(3)
+	}
+	os.Exit(m.Run())
+}
+
+type echoArgs struct {
+	Message string `json:"message"`
+}
+
+type slowArgs struct {
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+type progressArgs struct {
+	Steps   int `json:"steps"`
+	DelayMS int `json:"delay_ms,omitempty"`
+}
+
+type getenvArgs struct {
+	Name string `json:"name"`
+}
+
+func text(s string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
+}
+
+// runTestServer is a go-sdk MCP server over stdio with the tools the tests
+// use. With STDIO_TEST_IGNORE_TERM set it ignores SIGTERM and stays alive
+// after stdin closes, so only SIGKILL ends it.
+func runTestServer() {
+	fmt.Fprintf(os.Stderr, "test server starting pid=%d\n", os.Getpid())
+	stubborn := os.Getenv("STDIO_TEST_IGNORE_TERM") != ""
+	if stubborn {
+		signal.Ignore(syscall.SIGTERM)
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "stdio-test", Version: "1.0.0"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in echoArgs) (*mcp.CallToolResult, any, error) {
+		return text(in.Message), nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "slow", Description: "sleeps"}, func(ctx context.Context, _ *mcp.CallToolRequest, in slowArgs) (*mcp.CallToolResult, any, error) {
+		select {
+		case <-time.After(time.Duration(in.Seconds * float64(time.Second))):
+			return text("done"), nil, nil
+		case <-ctx.Done():
+			fmt.Fprintln(os.Stderr, "slow tool cancelled")
+			return nil, nil, ctx.Err()
+		}
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "crash", Description: "exits"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		fmt.Fprintln(os.Stderr, "test server crashing")
+		os.Exit(7)
+		return nil, nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "progress", Description: "reports progress"}, func(ctx context.Context, req *mcp.CallToolRequest, in progressArgs) (*mcp.CallToolResult, any, error) {
+		tok := req.Params.GetProgressToken()
+		for i := 1; i <= in.Steps; i++ {
+			if tok != nil {
+				if err := req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(i), Total: float64(in.Steps)}); err != nil {
+					return nil, nil, err
+				}
+			}
+			time.Sleep(time.Duration(in.DelayMS) * time.Millisecond)
+		}
+		return text("progress done"), nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "whoenv", Description: "MCP_GATEWAY_SUBJECT"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return text(os.Getenv("MCP_GATEWAY_SUBJECT")), nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "getenv", Description: "one variable"}, func(_ context.Context, _ *mcp.CallToolRequest, in getenvArgs) (*mcp.CallToolResult, any, error) {
+		v, ok := os.LookupEnv(in.Name)
+		if !ok {
+			v = "<unset>"
+		}
+		return text(v), nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "pid", Description: "process id"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return text(strconv.Itoa(os.Getpid())), nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "roots", Description: "asks the client for its roots"}, func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+		res, err := req.Session.ListRoots(ctx, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(strconv.Itoa(len(res.Roots))), nil, nil
+	})
+	srv.AddResource(&mcp.Resource{URI: "test://hello", Name: "hello", MIMEType: "text/plain"},
+		func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "text/plain", Text: "hello, world"}}}, nil
+		})
+	err := srv.Run(context.Background(), &mcp.StdioTransport{})
+	fmt.Fprintf(os.Stderr, "test server stdin closed: %v\n", err)
+	if stubborn {
+		select {}
+	}
+}

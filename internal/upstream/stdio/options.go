@@ -1,0 +1,100 @@
+package stdio
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+)
+
+// Defaults of [Options].
+const (
+	DefaultMaxProcesses    = 16
+	DefaultIdleTimeout     = 10 * time.Minute
+	DefaultRestartBackoff  = 500 * time.Millisecond
+	MaxRestartBackoff      = 30 * time.Second
+	DefaultStopTimeout     = 5 * time.Second
+	DefaultResumeWindow    = 30 * time.Second
+	DefaultMaxBodyBytes    = 4 << 20
+	DefaultMaxMessageBytes = 16 << 20
+)
+
+// stableRun is how long a process must have run for its exit to count as an
+// isolated crash rather than one more failure in a row (see package doc).
+const stableRun = 10 * time.Second
+
+// Options configure [New].
+type Options struct {
+	// Command is the argv of the stdio MCP server; Command[0] is looked up
+	// in PATH. No shell is involved.
+	Command []string
+	// Env is extra environment for the child. The child gets only PATH,
+	// HOME and LANG from the gateway's environment plus these (and
+	// Identity's), never the gateway's own settings or secrets.
+	Env map[string]string
+	// Dir is the child's working directory ("" = the gateway's).
+	Dir string
+	// MaxProcesses caps live processes, i.e. sessions (default 16); an
+	// initialize beyond it gets 503 with a JSON-RPC error and Retry-After.
+	MaxProcesses int
+	// IdleTimeout stops a session's process after this long without any
+	// HTTP request of the session in flight (default 10m). An open GET
+	// stream counts as a request in flight.
+	IdleTimeout time.Duration
+	// RestartBackoff is the first backoff after a process failure (default
+	// 500ms); it doubles with each consecutive failure, up to 30s.
+	RestartBackoff time.Duration
+	// Identity, when set, returns extra environment for the process of a
+	// session opened by p (e.g. MCP_GATEWAY_SUBJECT). It is called once per
+	// process; it must not return the client's token.
+	Identity func(p *authn.Principal) map[string]string
+	// Logger receives the child's stderr line by line (lines cut at 4 KiB,
+	// tagged with pid and session) and lifecycle events. Tag it with the
+	// route (Logger.With("route", path)) before passing it. nil discards.
+	Logger *slog.Logger
+	// StopTimeout is how long a stopping child gets after SIGTERM before
+	// SIGKILL (default 5s).
+	StopTimeout time.Duration
+	// ResumeWindow is how long a POST stream whose client disconnected is
+	// kept for a Last-Event-ID resume before its unanswered requests are
+	// cancelled at the child (default 30s; negative: cancel at once).
+	ResumeWindow time.Duration
+	// MaxBodyBytes caps a POST body (default 4 MiB; 413 beyond).
+	MaxBodyBytes int64
+	// MaxMessageBytes caps one line the child writes on stdout (default
+	// 16 MiB); a longer line is a protocol violation that stops the child.
+	MaxMessageBytes int
+}
+
+func (o *Options) applyDefaults() error {
+	if len(o.Command) == 0 || o.Command[0] == "" {
+		return errors.New("stdio: Options.Command is empty")
+	}
+	if o.MaxProcesses < 0 || o.IdleTimeout < 0 || o.RestartBackoff < 0 || o.StopTimeout < 0 || o.MaxBodyBytes < 0 || o.MaxMessageBytes < 0 {
+		return errors.New("stdio: limits and durations in Options must not be negative (except ResumeWindow)")
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.MaxProcesses == 0 {
+		o.MaxProcesses = DefaultMaxProcesses
+	}
+	def(&o.IdleTimeout, DefaultIdleTimeout)
+	def(&o.RestartBackoff, DefaultRestartBackoff)
+	def(&o.StopTimeout, DefaultStopTimeout)
+	def(&o.ResumeWindow, DefaultResumeWindow)
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxMessageBytes == 0 {
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}

@@ -1,0 +1,369 @@
+package stdio
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// session is one MCP session: one child process and its streams.
+type session struct {
+	srv   *Server
+	id    string
+	owner string // issuer|subject of the principal that opened it
+	log   *slog.Logger
+
+	mu         sync.Mutex
+	proc       *process
+	version    string // protocol version the child answered initialize with
+	initID     string
+	answered   bool // the child answered initialize
+	streams    map[string]*stream
+	byRequest  map[string]*stream // request id key -> stream awaiting it
+	byToken    map[string]*stream // progress token key -> stream
+	standalone *stream
+	seq        uint64
+	active     int // HTTP requests of this session in flight
+	idle       *time.Timer
+	ended      bool
+	endStatus  int
+	done       chan struct{}
+}
+
+func newSession(srv *Server, owner string) *session {
+	id := rand.Text()
+	s := &session{
+		srv: srv, id: id, owner: owner,
+		log:       srv.o.Logger.With("session", id[:8]),
+		streams:   map[string]*stream{},
+		byRequest: map[string]*stream{},
+		byToken:   map[string]*stream{},
+		done:      make(chan struct{}),
+	}
+	s.standalone = newStream(rand.Text(), true, 0)
+	s.streams[s.standalone.id] = s.standalone
+	return s
+}
+
+// fromChild routes one stdout line of the child (see the package doc).
+func (s *session) fromChild(line []byte) {
+	msgs, _, err := parseMessages(line)
+	if err != nil {
+		s.log.Warn("stdio upstream: dropping a stdout line that is not JSON-RPC", "err", err, "bytes", len(line))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	for _, m := range msgs {
+		switch {
+		case m.isResponse():
+			if m.id == s.initID && !s.answered {
+				s.answered = true
+				var r struct {
+					ProtocolVersion string `json:"protocolVersion"`
+				}
+				_ = json.Unmarshal(m.result, &r)
+				s.version = r.ProtocolVersion
+			}
+			st := s.byRequest[m.id]
+			if st == nil {
+				s.log.Debug("stdio upstream: response to no waiting request", "id", string(m.rawID))
+				continue
+			}
+			delete(s.byRequest, m.id)
+			delete(st.pending, m.id)
+			st.appendLocked(m.raw, true)
+			if st.completeLocked() {
+				s.unregisterTokensLocked(st)
+			}
+		case m.method == "notifications/progress" && s.byToken[m.token] != nil:
+			s.byToken[m.token].appendLocked(m.raw, true)
+		default:
+			s.otherLocked().appendLocked(m.raw, true)
+		}
+	}
+}
+
+// otherLocked picks the stream for a child message that names no request:
+// the standalone stream if a GET holds it, else the newest connected POST
+// stream still waiting, else the standalone stream (kept for the next GET).
+func (s *session) otherLocked() *stream {
+	if s.standalone.attached {
+		return s.standalone
+	}
+	var best *stream
+	for _, st := range s.streams {
+		if !st.standalone && st.attached && len(st.pending) > 0 && (best == nil || st.seq > best.seq) {
+			best = st
+		}
+	}
+	if best != nil {
+		return best
+	}
+	return s.standalone
+}
+
+func (s *session) unregisterTokensLocked(st *stream) {
+	for _, t := range st.tokens {
+		if s.byToken[t] == st {
+			delete(s.byToken, t)
+		}
+	}
+	st.tokens = nil
+}
+
+// post relays one POST body to the child. With no requests in it, the
+// answer is 202 (MCP 2025-11-25, "Sending Messages to the Server"); else an
+// SSE stream with the responses. It reports false if the client left before
+// every response was written.
+func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []message, body []byte) bool {
+	var st *stream
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		writeRPCError(w, http.StatusNotFound, firstID(msgs), codeSessionNotFound, "session not found", nil)
+		return true
+	}
+	for _, m := range msgs {
+		if !m.isRequest() {
+			continue
+		}
+		if s.byRequest[m.id] != nil || (st != nil && st.pending[m.id] != nil) {
+			s.mu.Unlock()
+			writeRPCError(w, http.StatusBadRequest, m.rawID, codeInvalidRequest, "a request with this id is already in flight", nil)
+			return true
+		}
+		if st == nil {
+			s.seq++
+			st = newStream(rand.Text(), false, s.seq)
+		}
+		st.pending[m.id] = m.rawID
+		if m.token != "" {
+			st.tokens = append(st.tokens, m.token)
+		}
+		if m.method == "initialize" {
+			s.initID = m.id
+		}
+	}
+	if st != nil {
+		for k := range st.pending {
+			s.byRequest[k] = st
+		}
+		for _, t := range st.tokens {
+			s.byToken[t] = st
+		}
+		st.attached = true
+		s.streams[st.id] = st
+	}
+	proc := s.proc
+	s.mu.Unlock()
+
+	if err := proc.write(body); err != nil {
+		s.log.Warn("stdio upstream: write failed", "err", err)
+		if st != nil {
+			s.forget(st)
+		}
+		writeRPCError(w, http.StatusBadGateway, firstID(msgs), codeInternalError, "upstream process is not accepting messages", nil)
+		return true
+	}
+	if st == nil {
+		w.WriteHeader(http.StatusAccepted)
+		return true
+	}
+	return s.serveStream(w, r, st, 0, false)
+}
+
+func firstID(msgs []message) json.RawMessage {
+	for _, m := range msgs {
+		if m.isRequest() {
+			return m.rawID
+		}
+	}
+	return nil
+}
+
+// forget drops a POST stream and whatever it was waiting for.
+func (s *session) forget(st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetLocked(st)
+}
+
+func (s *session) forgetLocked(st *stream) {
+	for k := range st.pending {
+		if s.byRequest[k] == st {
+			delete(s.byRequest, k)
+		}
+	}
+	s.unregisterTokensLocked(st)
+	if st.timer != nil {
+		st.timer.Stop()
+	}
+	delete(s.streams, st.id)
+}
+
+// detach marks st as having no HTTP response. A POST stream is then kept
+// for Options.ResumeWindow; see expire.
+func (s *session) detach(st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st.attached = false
+	if st.standalone || s.ended {
+		return
+	}
+	if s.srv.o.ResumeWindow < 0 {
+		s.expireLocked(st)
+		return
+	}
+	st.timer = time.AfterFunc(s.srv.o.ResumeWindow, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !st.attached && !s.ended {
+			s.expireLocked(st)
+		}
+	})
+}
+
+// expireLocked gives up on a detached stream: the child gets
+// notifications/cancelled for each unanswered request (MCP 2025-11-25,
+// "Cancellation"), written without blocking the caller.
+func (s *session) expireLocked(st *stream) {
+	var cancels [][]byte
+	for _, raw := range st.pending {
+		cancels = append(cancels, cancelledNotification(raw, "the client disconnected"))
+	}
+	s.forgetLocked(st)
+	if len(cancels) == 0 || s.proc == nil {
+		return
+	}
+	proc := s.proc
+	s.srv.wg.Add(1)
+	go func() {
+		defer s.srv.wg.Done()
+		for _, c := range cancels {
+			if err := proc.write(c); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// resume attaches a GET to the stream named by Last-Event-ID; it returns
+// the index to continue from, or an HTTP status for the refusal.
+func (s *session) resume(lastEventID string) (*stream, int, int) {
+	sid, idx, ok := parseEventID(lastEventID)
+	if !ok {
+		return nil, 0, http.StatusBadRequest
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.streams[sid]
+	switch {
+	case st == nil:
+		return nil, 0, http.StatusBadRequest
+	case st.attached:
+		return nil, 0, http.StatusConflict
+	}
+	st.attached = true
+	if st.timer != nil {
+		st.timer.Stop()
+	}
+	return st, idx + 1, 0
+}
+
+// openStandalone attaches a GET without Last-Event-ID to the standalone
+// stream, from the first message no GET has seen yet.
+func (s *session) openStandalone() (*stream, int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.standalone.attached {
+		return nil, 0, false
+	}
+	s.standalone.attached = true
+	return s.standalone, s.standalone.delivered, true
+}
+
+// enter and leave count HTTP requests in flight; the idle timer runs while
+// there are none.
+func (s *session) enter() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active++
+	if s.idle != nil {
+		s.idle.Stop()
+		s.idle = nil
+	}
+}
+
+func (s *session) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.active > 0 || s.ended {
+		return
+	}
+	s.idle = time.AfterFunc(s.srv.o.IdleTimeout, func() {
+		s.mu.Lock()
+		busy := s.active > 0 || s.ended
+		s.mu.Unlock()
+		if !busy {
+			s.log.Info("stdio upstream: session idle, stopping its process")
+			s.end(http.StatusNotFound, "session ended: idle")
+			s.stop()
+		}
+	})
+}
+
+// end ends the session once: every unanswered request gets a JSON-RPC
+// error, waiting responses are released, and the session leaves the
+// server's table (later requests get 404). status is what a request that got
+// nothing from the child yet is answered with.
+func (s *session) end(status int, reason string) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	s.endStatus = status
+	for _, st := range s.streams {
+		for _, raw := range st.pending {
+			st.appendLocked(errorResponse(raw, codeInternalError, reason, nil), false)
+		}
+		clear(st.pending)
+		if st.timer != nil {
+			st.timer.Stop()
+		}
+	}
+	clear(s.byRequest)
+	clear(s.byToken)
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	close(s.done)
+	s.mu.Unlock()
+	s.srv.remove(s)
+}
+
+// stop stops the process (if it was started) and waits for it.
+func (s *session) stop() {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p != nil {
+		p.stop(s.srv.o.StopTimeout)
+	}
+}
+
+// negotiated returns the protocol version of the session.
+func (s *session) negotiated() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
