@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -40,24 +41,7 @@ func rootCmd() *cobra.Command {
 	return root
 }
 
-func versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "mcp-gateway %s\n", version)
-		},
-	}
-}
+func versionCmd() *cobra.Command { return cli.VersionCmd("mcp-gateway", version) }
 
 // newLogger builds the process logger on stderr.
-func newLogger(level, format string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: l}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
+func newLogger(level, format string) *slog.Logger { return cli.NewLogger(level, format) }
