@@ -49,6 +49,7 @@ lint: ## gofmt + go vet
 bench: ## benchmarks, each pair side by side in one run: Verify vs bare RSA; tools/call direct vs through the proxy
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/authn/...
 	$(GO) test -run '^$$' -bench BenchmarkToolsCall -benchtime 5s -count 3 ./internal/upstream/httpproxy/
+	$(GO) test -run '^$$' -bench BenchmarkGatewayToolsCall -benchtime 5s -count 3 ./cmd/mcp-gateway/
 
 clean:
 	rm -rf $(BIN) dist $(NODE_DIR)/node_modules

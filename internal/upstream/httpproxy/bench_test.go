@@ -1,14 +1,10 @@
 package httpproxy
 
 import (
-	"context"
 	"net/http"
-	"slices"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 )
 
 // directOpsPerSec is the direct run's throughput, for the gateway run's ratio.
@@ -38,49 +34,10 @@ func BenchmarkToolsCall(b *testing.B) {
 func benchCalls(b *testing.B, url string, ratio bool) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	defer tr.CloseIdleConnections()
-	c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
-	ctx := context.Background()
-	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, DisableStandaloneSSE: true,
-		HTTPClient: &http.Client{Transport: headerTransport{sub: "alice", base: tr}}}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cs.Close()
-	params := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "bench"}}
-	var mu sync.Mutex
-	var all []time.Duration
-	b.ReportAllocs()
-	b.SetParallelism(8) // enough calls in flight that throughput, not one hop's latency, is measured
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		lat := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			t0 := time.Now()
-			if _, err := cs.CallTool(ctx, params); err != nil {
-				b.Error(err)
-				return
-			}
-			lat = append(lat, time.Since(t0))
-		}
-		mu.Lock()
-		all = append(all, lat...)
-		mu.Unlock()
-	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(all) == 0 {
-		return
-	}
-	slices.Sort(all)
-	q := func(f float64) float64 { return float64(all[int(f*float64(len(all)-1))].Microseconds()) }
-	ops := float64(len(all)) / elapsed.Seconds()
-	b.ReportMetric(q(0.50), "p50-µs")
-	b.ReportMetric(q(0.99), "p99-µs")
-	b.ReportMetric(ops, "calls/s")
+	ops := testenv.BenchToolsCall(b, url, headerTransport{sub: "alice", base: tr})
 	if !ratio {
 		directOpsPerSec = ops
-	} else if directOpsPerSec > 0 {
+	} else if directOpsPerSec > 0 && ops > 0 {
 		b.ReportMetric(ops/directOpsPerSec, "ratio")
 	}
 }
