@@ -86,4 +86,3 @@ func BenchmarkGatewayToolsCall(b *testing.B) {
 		}
 	})
 }
-
