@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,17 +22,23 @@ const devScope = "mcp:tools"
 
 func devCmd() *cobra.Command {
 	var listen, idpListen, logLevel string
+	var routes []string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the gateway with built-in tools and a development authorization server (loopback only, no cloud)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDev(cmd.Context(), cmd.OutOrStdout(), listen, idpListen, logLevel)
+			extra, err := parseDevRoutes(routes)
+			if err != nil {
+				return err
+			}
+			return runDev(cmd.Context(), cmd.OutOrStdout(), devOptions{listen: listen, idpListen: idpListen, logLevel: logLevel, routes: extra})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", config.DefaultListen, "gateway address (loopback only)")
 	cmd.Flags().StringVar(&idpListen, "idp-listen", "127.0.0.1:8081", "development authorization server address (loopback only)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().StringArrayVar(&routes, "route", nil, `extra route PATH=UPSTREAM (an http(s) MCP URL or a stdio command), repeatable; e.g. --route '/mcp/everything=npx -y @modelcontextprotocol/server-everything stdio'`)
 	return cmd
 }
 
@@ -49,7 +56,28 @@ func loopbackListen(flag, addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-func runDev(ctx context.Context, out io.Writer, listen, idpListen, logLevel string) error {
+// devOptions are the dev command's flags.
+type devOptions struct {
+	listen, idpListen, logLevel string
+	routes                      []config.Route
+}
+
+// parseDevRoutes turns --route PATH=UPSTREAM flags into routes next to the
+// built-in /mcp.
+func parseDevRoutes(flags []string) ([]config.Route, error) {
+	var out []config.Route
+	for _, f := range flags {
+		path, up, ok := strings.Cut(f, "=")
+		if !ok || path == "" || strings.TrimSpace(up) == "" {
+			return nil, fmt.Errorf("--route %q: want PATH=UPSTREAM", f)
+		}
+		out = append(out, config.Route{Path: path, Upstream: strings.TrimSpace(up)})
+	}
+	return out, nil
+}
+
+func runDev(ctx context.Context, out io.Writer, o devOptions) error {
+	listen, idpListen, logLevel := o.listen, o.idpListen, o.logLevel
 	gwLn, err := loopbackListen("listen", listen)
 	if err != nil {
 		return err
@@ -64,14 +92,19 @@ func runDev(ctx context.Context, out io.Writer, listen, idpListen, logLevel stri
 	issuer := "http://" + idpLn.Addr().String()
 	mcpURL := gateway.ResourceURL(publicURL, "/mcp")
 	log := newLogger(logLevel, "text")
+	routes := append([]config.Route{{Path: "/mcp", Upstream: config.BuiltinUpstream}}, o.routes...)
+	resources := make([]string, 0, len(routes))
+	for _, r := range routes {
+		resources = append(resources, gateway.ResourceURL(publicURL, r.Path))
+	}
 
-	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: []string{mcpURL}, Scopes: []string{devScope}, Logger: log})
+	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: resources, Scopes: []string{devScope}, Logger: log})
 	if err != nil {
 		return err
 	}
 	cfg := &config.Config{
 		Listen: gwLn.Addr().String(), PublicURL: publicURL, Issuer: issuer, Provider: "generic",
-		RequiredScopes: []string{devScope}, ResourceName: "MCP Gateway (dev)",
+		RequiredScopes: []string{devScope}, ResourceName: "MCP Gateway (dev)", Routes: routes,
 		InsecureAllowLoopbackOrigins: true, LogLevel: logLevel,
 		// The dev IdP's keys are local: refresh on unknown kid without delay.
 		JWKSMinRefresh: time.Second,
@@ -100,6 +133,9 @@ func runDev(ctx context.Context, out io.Writer, listen, idpListen, logLevel stri
 		return err
 	}
 	printDevBanner(out, mcpURL, issuer, id, secret, token)
+	for _, r := range o.routes {
+		fmt.Fprintf(out, "  Upstream route         %s -> %s\n", gateway.ResourceURL(publicURL, r.Path), r.Upstream)
+	}
 	defer a.close()
 	return a.server.Serve(ctx, gwLn, gateway.ServeOptions{
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, IdleTimeout: cfg.IdleTimeout, ShutdownTimeout: cfg.ShutdownTimeout,

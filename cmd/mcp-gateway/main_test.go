@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 func TestVersion(t *testing.T) {
@@ -80,7 +86,9 @@ func TestDevBannerCurlLineWorks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- runDev(ctx, out, "127.0.0.1:0", "127.0.0.1:0", "error") }()
+	go func() {
+		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error"})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -113,5 +121,80 @@ func TestDevBannerCurlLineWorks(t *testing.T) {
 	}
 	if _, err := loopbackListen("listen", "0.0.0.0:8080"); err == nil {
 		t.Fatal("dev must refuse a non-loopback bind")
+	}
+}
+
+// TestDevFrontsAnUpstreamRoute: `dev --route PATH=URL` fronts an MCP server
+// as its own resource; the dev authorization server issues tokens for it and
+// a token for /mcp is refused there (audience).
+func TestDevFrontsAnUpstreamRoute(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "up", Version: "1"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{Name: "ping_up"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, struct{}, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "pong"}}}, struct{}{}, nil
+	})
+	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	defer up.Close()
+	routes, err := parseDevRoutes([]string{"/mcp/up=" + up.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseDevRoutes([]string{"/mcp/up"}); err == nil {
+		t.Fatal("a --route without = was accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error", routes: routes})
+	}()
+	defer func() { cancel(); <-done }()
+	var banner string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if banner = out.String(); strings.Contains(banner, "Upstream route") {
+			break
+		}
+	}
+	m := regexp.MustCompile(`curl -s -u '([^:]+):([^']+)' -d grant_type=client_credentials -d resource=(\S+)/mcp (\S+)/token`).FindStringSubmatch(banner)
+	if m == nil {
+		t.Fatalf("banner lacks the client-credentials line:\n%s", banner)
+	}
+	id, secret, public, issuer := m[1], m[2], m[3], m[4]
+	tokenFor := func(resource string) string {
+		req, _ := http.NewRequest(http.MethodPost, issuer+"/token", strings.NewReader(url.Values{
+			"grant_type": {"client_credentials"}, "resource": {resource}}.Encode()))
+		req.SetBasicAuth(id, secret)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+			t.Fatalf("token for %s: %s %v", resource, resp.Status, err)
+		}
+		return tok.AccessToken
+	}
+	call := func(token string) error {
+		c := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+		cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: public + "/mcp/up",
+			HTTPClient: &http.Client{Transport: tokenTransport{token: token, base: http.DefaultTransport}}}, nil)
+		if err != nil {
+			return err
+		}
+		defer cs.Close()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "ping_up"})
+		if err == nil && res.Content[0].(*mcp.TextContent).Text != "pong" {
+			err = fmt.Errorf("unexpected result %+v", res)
+		}
+		return err
+	}
+	if err := call(tokenFor(public + "/mcp/up")); err != nil {
+		t.Fatalf("through the upstream route: %v", err)
+	}
+	if err := call(tokenFor(public + "/mcp")); err == nil {
+		t.Fatal("a token for /mcp was accepted on /mcp/up")
 	}
 }
