@@ -5,12 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
@@ -89,22 +89,4 @@ func do(t *testing.T, srv *httptest.Server, method, token, body string, headers 
 
 // noLeak fails the test if goroutines started during it outlive it (after
 // a settle period for closing connections).
-func noLeak(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func noLeak(t *testing.T) { testenv.CheckGoroutines(t, 5*time.Second) }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -25,26 +25,7 @@ const testIssuer = "https://issuer.test"
 
 // checkLeaks fails t if goroutines outlive the test; register it first so
 // it runs after every other cleanup.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+func checkLeaks(t *testing.T) { testenv.CheckGoroutines(t, 5*time.Second) }
 
 // principal returns a test principal for subject.
 func principal(sub string) *authn.Principal {
