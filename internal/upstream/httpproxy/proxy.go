@@ -240,13 +240,17 @@ func (p *Proxy) stream(w http.ResponseWriter, r *http.Request, resp *http.Respon
 		if err != nil {
 			if !errors.Is(err, io.EOF) && r.Context().Err() == nil && p.ctx.Err() == nil {
 				p.log.WarnContext(r.Context(), "upstream stream ended abnormally", slog.Any("error", err))
+			} else {
+				p.log.DebugContext(r.Context(), "upstream stream ended", slog.Any("error", err))
 			}
 			return
 		}
 		if _, err := w.Write(ev.raw); err != nil {
+			p.log.DebugContext(r.Context(), "client stream write failed", slog.Any("error", err))
 			return
 		}
 		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			p.log.DebugContext(r.Context(), "client stream flush failed", slog.Any("error", err))
 			return
 		}
 	}
