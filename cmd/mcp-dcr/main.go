@@ -11,12 +11,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/cli"
 	"github.com/spf13/cobra"
@@ -33,12 +30,7 @@ func main() {
 		}
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := rootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "mcp-dcr:", err)
-		os.Exit(1)
-	}
+	cli.Main("mcp-dcr", rootCmd())
 }
 
 func rootCmd() *cobra.Command {

@@ -7,12 +7,7 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/cli"
 	"github.com/spf13/cobra"
@@ -22,12 +17,7 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := rootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "mcp-gateway:", err)
-		os.Exit(1)
-	}
+	cli.Main("mcp-gateway", rootCmd())
 }
 
 func rootCmd() *cobra.Command {
