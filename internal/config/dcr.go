@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -196,18 +194,9 @@ var (
 // contact AWS: that the pool, table and domain exist is NOT checked, nor
 // that redirect_uri_patterns compile (the dcr policy does that at start).
 func (c *DCR) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
-	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen", "%q is not host:port: %v", c.Listen, err)
-	}
-	if c.PublicURL == "" {
-		bad("public_url", "is required (the service's issuer identifier and endpoint base)")
-	} else if err := checkPublicURL(c.PublicURL); err != nil {
-		bad("public_url", "%v", err)
-	}
+	var errs problems
+	bad := errs.add
+	checkServer(bad, c.Listen, c.PublicURL, "the service's issuer identifier and endpoint base")
 	if c.Region == "" {
 		bad("region", "is required (e.g. us-east-1)")
 	} else if !regionRE.MatchString(c.Region) {
@@ -257,7 +246,7 @@ func (c *DCR) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log_format", "%q is not text or json", c.LogFormat)
 	}
-	return errors.Join(errs...)
+	return errs.err()
 }
 
 // validateTokens checks Cognito's token-validity ranges: access and ID

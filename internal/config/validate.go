@@ -15,19 +15,9 @@ import (
 // Validate reports every problem at once, each naming its key. It does not
 // contact the issuer; `mcp-gateway doctor` does that.
 func (c *Config) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
-	}
-
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen", "%q is not host:port: %v", c.Listen, err)
-	}
-	if c.PublicURL == "" {
-		bad("public_url", "is required (the external base URL clients use)")
-	} else if err := checkPublicURL(c.PublicURL); err != nil {
-		bad("public_url", "%v", err)
-	}
+	var errs problems
+	bad := errs.add
+	checkServer(bad, c.Listen, c.PublicURL, "the external base URL clients use")
 	if c.Issuer == "" {
 		bad("issuer", "is required (the iss of access tokens)")
 	} else {
@@ -96,7 +86,28 @@ func (c *Config) Validate() error {
 		bad("session_secret", "must be at least 32 bytes")
 	}
 	c.validateRoutes(bad)
-	return errors.Join(errs...)
+	return errs.err()
+}
+
+// problems collects every validation problem, each prefixed with its key.
+type problems []error
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+}
+
+func (p problems) err() error { return errors.Join(p...) }
+
+// checkServer checks listen and public_url, which both services have.
+func checkServer(bad func(key, format string, args ...any), listen, publicURL, what string) {
+	if _, _, err := net.SplitHostPort(listen); err != nil {
+		bad("listen", "%q is not host:port: %v", listen, err)
+	}
+	if publicURL == "" {
+		bad("public_url", "is required (%s)", what)
+	} else if err := checkPublicURL(publicURL); err != nil {
+		bad("public_url", "%v", err)
+	}
 }
 
 func checkPublicURL(raw string) error {
