@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -77,7 +78,7 @@ func TestFromConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := clientHeaders()
-			if err := Outgoing(h, inj, principal(time.Now().Add(time.Hour))); err != nil {
+			if err := Outgoing(context.Background(), h, inj, principal(time.Now().Add(time.Hour))); err != nil {
 				t.Fatal(err)
 			}
 			if got := h.Get("Authorization"); got != tt.wantAuth {
@@ -101,7 +102,7 @@ func TestFromConfigJWSKeyID(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := http.Header{}
-	if err := inj.Apply(h, principal(time.Now().Add(time.Hour))); err != nil {
+	if err := inj.Apply(context.Background(), h, principal(time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(jwsHeaderJSON(t, h.Get(mcpidentity.HeaderIdentity)), `"kid":"`+mcpidentity.Ed25519Thumbprint(pub)+`"`) {

@@ -1,18 +1,24 @@
 // Package identity decides what an upstream MCP server learns about the
 // caller: never the caller's access token or cookies (MCP authorization,
 // "Token Passthrough"; MCP security best practices), and, per route,
-// nothing, a signed identity (pkg/mcpidentity), or a static service
-// credential. The HTTP and stdio proxies call [StripClientCredentials] and
-// then the route's [Injector] on every request they send upstream, or
-// [Outgoing], which does both.
+// nothing, a signed identity (pkg/mcpidentity), a static service
+// credential, or (to a stdio process, through its environment) the
+// caller's identity unsigned. Every route kind uses the one [Injector] interface: the HTTP
+// proxy calls [Outgoing] ([StripClientCredentials], then the route's
+// Injector) on every request it sends upstream; the stdio relay calls [Env]
+// once per process, turning the headers an Injector sets into environment
+// variables ([ForStdio] picks a stdio route's injector).
 //
-// RFC 8693 token exchange is the extension point left open: an Injector
-// that exchanges the verified principal (not the client's token, which the
-// proxy no longer has) for an upstream-specific token at the authorization
-// server and sets it as Authorization. It is not implemented.
+// Injector.Apply takes the request's context so that RFC 8693 token
+// exchange (exchanging the verified principal, not the client's token,
+// which the proxy no longer has, for an upstream-specific token at the
+// authorization server, set as Authorization) can be added as one new file
+// implementing Injector, with its own deadline and cancellation; it is not
+// implemented yet.
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,8 +33,13 @@ import (
 // request's headers. Apply must remove any MCP-Gateway-* header already in
 // h. It must not read or forward the client's credentials; callers strip
 // them first with [StripClientCredentials].
+//
+// Every route kind uses it: the HTTP proxy on each upstream request, the
+// stdio relay once per process (see [Env]). ctx is the request's (or the
+// session's) context: an injector that calls out, such as a token exchange,
+// must honour its deadline and cancellation.
 type Injector interface {
-	Apply(h http.Header, p *authn.Principal) error
+	Apply(ctx context.Context, h http.Header, p *authn.Principal) error
 }
 
 var (
@@ -72,9 +83,9 @@ func StripClientCredentials(h http.Header) {
 
 // Outgoing prepares the headers of one upstream request: it strips the
 // client's credentials, then applies inj for p.
-func Outgoing(h http.Header, inj Injector, p *authn.Principal) error {
+func Outgoing(ctx context.Context, h http.Header, inj Injector, p *authn.Principal) error {
 	StripClientCredentials(h)
-	if err := inj.Apply(h, p); err != nil {
+	if err := inj.Apply(ctx, h, p); err != nil {
 		return fmt.Errorf("identity for upstream: %w", err)
 	}
 	return nil
@@ -85,7 +96,7 @@ func Outgoing(h http.Header, inj Injector, p *authn.Principal) error {
 type None struct{}
 
 // Apply implements [Injector].
-func (None) Apply(h http.Header, _ *authn.Principal) error {
+func (None) Apply(_ context.Context, h http.Header, _ *authn.Principal) error {
 	mcpidentity.StripHeaders(h)
 	return nil
 }
@@ -118,7 +129,7 @@ func NewSigned(s Signer) *Signed {
 
 // Apply implements [Injector]. Without a principal it removes identity
 // headers and returns [ErrNoPrincipal].
-func (s *Signed) Apply(h http.Header, p *authn.Principal) error {
+func (s *Signed) Apply(_ context.Context, h http.Header, p *authn.Principal) error {
 	if p == nil {
 		mcpidentity.StripHeaders(h)
 		return ErrNoPrincipal
@@ -163,7 +174,7 @@ func NewStatic(authorization string) (*Static, error) {
 }
 
 // Apply implements [Injector]; it does not need a principal.
-func (s *Static) Apply(h http.Header, _ *authn.Principal) error {
+func (s *Static) Apply(_ context.Context, h http.Header, _ *authn.Principal) error {
 	mcpidentity.StripHeaders(h)
 	h.Set("Authorization", s.authorization)
 	return nil

@@ -102,7 +102,7 @@ func TestInjectors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := clientHeaders()
-			err := Outgoing(h, tt.inj, tt.p)
+			err := Outgoing(context.Background(), h, tt.inj, tt.p)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -150,7 +150,7 @@ func TestSignedRefusesUnencodablePrincipal(t *testing.T) {
 	p := principal(time.Now().Add(time.Hour))
 	p.Subject = "alice\r\nMcp-Gateway-Subject: root"
 	h := http.Header{"Mcp-Gateway-Subject": {"forged"}}
-	if err := NewSigned(hs).Apply(h, p); !errors.Is(err, mcpidentity.ErrUnencodable) {
+	if err := NewSigned(hs).Apply(context.Background(), h, p); !errors.Is(err, mcpidentity.ErrUnencodable) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(h) != 0 {
@@ -187,7 +187,7 @@ func TestRecordingUpstream(t *testing.T) {
 	client.Set("Mcp-Session-Id", "s1")
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, upstream.URL, strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
 	req.Header = client
-	if err := Outgoing(req.Header, inj, principal(time.Now().Add(time.Hour))); err != nil {
+	if err := Outgoing(context.Background(), req.Header, inj, principal(time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := upstream.Client().Do(req)

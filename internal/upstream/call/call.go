@@ -1,0 +1,117 @@
+// Package call carries one MCP request's verified caller and its parsed
+// JSON-RPC body from the gateway's front to whatever serves the route
+// (per-operation authorization, the HTTP proxy, the stdio relay, the
+// built-in server, identity injection): the one accessor for both, so
+// that the body is read once, capped once and parsed once.
+//
+// [Read] is the front: it runs after the bearer middleware stored the
+// verified token. It does not check the token, Origin, scopes or the
+// MCP-Protocol-Version header.
+package call
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+)
+
+// DefaultMaxBodyBytes caps a POST body when [Read] is given no cap.
+const DefaultMaxBodyBytes = 4 << 20
+
+// Call is what the gateway knows of one MCP request.
+type Call struct {
+	// Principal is the verified caller; nil when the bearer middleware
+	// stored none (every consumer then fails closed).
+	Principal *authn.Principal
+	// Body is the parsed POST body; nil for GET and DELETE.
+	Body *mcpwire.Body
+}
+
+type key struct{}
+
+// With returns ctx carrying c.
+func With(ctx context.Context, c *Call) context.Context { return context.WithValue(ctx, key{}, c) }
+
+// From returns the request's Call: the one [Read] stored, or, when none was
+// stored (a handler mounted without Read, as in unit tests of GET
+// streams), one holding the principal of the bearer token in ctx and no
+// body. It never returns nil.
+func From(ctx context.Context) *Call {
+	if c, ok := ctx.Value(key{}).(*Call); ok && c != nil {
+		return c
+	}
+	return &Call{Principal: principalOf(ctx)}
+}
+
+// PrincipalFrom returns the verified principal of the request, or nil.
+func PrincipalFrom(ctx context.Context) *authn.Principal { return From(ctx).Principal }
+
+func principalOf(ctx context.Context) *authn.Principal {
+	p, _ := bearer.TokenFromContext(ctx).(*authn.Principal)
+	return p
+}
+
+// Read returns next behind the one body reader of MCP requests. For POST
+// it reads the body once, up to maxBody bytes (<= 0: DefaultMaxBodyBytes;
+// beyond: 413 with a JSON-RPC error), parses it with [mcpwire.ParseBody]
+// (invalid JSON: 400 -32700; not JSON-RPC: 400 -32600), and hands next a
+// request whose context carries the [Call] and whose Body replays the same
+// bytes (for handlers, such as the go-sdk's, that read it themselves). GET
+// and DELETE carry a Call without a body. The principal comes from the
+// bearer token in the request context.
+func Read(maxBody int64, next http.Handler) http.Handler {
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &Call{Principal: principalOf(r.Context())}
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), c)))
+			return
+		}
+		raw, err := readBody(r, maxBody)
+		if err != nil {
+			mcpwire.WriteError(w, err)
+			return
+		}
+		body, perr := mcpwire.ParseBody(raw)
+		if perr != nil {
+			mcpwire.WriteError(w, perr)
+			return
+		}
+		c.Body = body
+		r2 := r.WithContext(With(r.Context(), c))
+		r2.Body = io.NopCloser(bytes.NewReader(raw))
+		r2.ContentLength = int64(len(raw))
+		r2.TransferEncoding = nil
+		r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
+		next.ServeHTTP(w, r2)
+	})
+}
+
+func readBody(r *http.Request, max int64) ([]byte, *mcpwire.Error) {
+	tooLarge := mcpwire.Errorf(http.StatusRequestEntityTooLarge, mcpwire.CodeInvalidRequest, nil, "request body exceeds %d bytes", max)
+	if r.ContentLength > max {
+		return nil, tooLarge
+	}
+	if r.Body == nil {
+		return nil, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeParseError, nil, "parse error: empty body")
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge
+	case err != nil:
+		return nil, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, nil, "reading the request body failed")
+	case int64(len(raw)) > max:
+		return nil, tooLarge
+	}
+	return raw, nil
+}
