@@ -25,7 +25,8 @@ type Config struct {
 	DiscoveryURL string `mapstructure:"discovery_url"`
 	// JWKSURI, when set, skips discovery.
 	JWKSURI string `mapstructure:"jwks_uri"`
-	// Provider names the IdP profile: cognito, okta, auth0, entra, keycloak, generic.
+	// Provider names the IdP profile (internal/authn/idp owns the list:
+	// cognito, okta, auth0, entra, keycloak, generic).
 	Provider string `mapstructure:"provider"`
 	// AuthorizationServers is what PRM advertises (default [issuer]).
 	AuthorizationServers []string `mapstructure:"authorization_servers"`
@@ -110,9 +111,6 @@ const (
 	DefaultShutdownTimeout   = 15 * time.Second
 	BuiltinUpstream          = "builtin"
 )
-
-// Providers are the accepted values of provider.
-var Providers = []string{"cognito", "okta", "auth0", "entra", "keycloak", "generic"}
 
 // ApplyDefaults fills unset fields; it is called by Load and may be called on
 // a Config built in code (dev mode).

@@ -35,7 +35,7 @@ func TestValidateProblems(t *testing.T) {
 		{"leeway too large", func(c *Config) { c.Leeway = time.Hour }, "leeway:"},
 		{"token cache too long", func(c *Config) { c.TokenCacheTTL = time.Hour }, "token_cache_ttl:"},
 		{"token cap tiny", func(c *Config) { c.MaxTokenBytes = 10 }, "max_token_bytes:"},
-		{"bad scope", func(c *Config) { c.RequiredScopes = []string{"a b"} }, "required_scopes:"},
+		{"bad scope", func(c *Config) { c.RequiredScopes = []string{"a b"} }, "required_scopes[0]:"},
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, "allowed_origins:"},
 		{"origin with path", func(c *Config) { c.AllowedOrigins = []string{"https://a.example/x"} }, "allowed_origins:"},
 		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }, "allowed_client_ids:"},

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 )
 
 // DCREnvPrefix is the prefix of mcp-dcr's environment variables
@@ -185,14 +187,14 @@ var (
 	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	poolIDRE   = regexp.MustCompile(`^([a-z]{2}(-[a-z]+)+-[0-9]+)_[0-9a-zA-Z]+$`)
 	tableRE    = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
-	schemeRE   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*$`)
-	cognitoNRE = regexp.MustCompile(`^[\w\s+=,.@-]*$`)
 	b64tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/-]+=*$`)
 )
 
-// Validate reports every problem at once, each naming its key. It does not
-// contact AWS: that the pool, table and domain exist is NOT checked, nor
-// that redirect_uri_patterns compile (the dcr policy does that at start).
+// Validate reports every problem at once, each naming its key. The
+// registration-policy and token-lifetime keys are checked with package dcr's
+// rules (the ones the service applies at start). It does not contact AWS:
+// that the pool, table and domain exist is NOT checked, nor that the scopes
+// exist on the pool's resource server.
 func (c *DCR) Validate() error {
 	var errs problems
 	bad := errs.add
@@ -249,69 +251,72 @@ func (c *DCR) Validate() error {
 	return errs.err()
 }
 
-// validateTokens checks Cognito's token-validity ranges: access and ID
-// tokens 5 minutes to 1 day, refresh tokens 1 hour to 3650 days and longer
-// than the others.
+// validateTokens checks the token lifetimes against Cognito's rules
+// (dcr.CheckAccessTokenValidity, dcr.CheckRefreshTokenValidity).
 func (c *DCR) validateTokens(bad func(key, format string, args ...any)) {
 	for _, v := range []struct {
 		key string
 		d   time.Duration
 	}{{"access_token_validity", c.AccessTokenValidity}, {"id_token_validity", c.IDTokenValidity}} {
-		if v.d < 5*time.Minute || v.d > 24*time.Hour {
-			bad(v.key, "%s is outside Cognito's 5m..24h", v.d)
+		if err := dcr.CheckAccessTokenValidity(v.d); err != nil {
+			bad(v.key, "%s %v", v.d, err)
 		}
 	}
-	if c.RefreshTokenValidity < time.Hour || c.RefreshTokenValidity > 3650*24*time.Hour {
-		bad("refresh_token_validity", "%s is outside Cognito's 1h..87600h", c.RefreshTokenValidity)
-	} else if c.RefreshTokenValidity <= c.AccessTokenValidity || c.RefreshTokenValidity <= c.IDTokenValidity {
-		bad("refresh_token_validity", "%s must exceed access_token_validity and id_token_validity", c.RefreshTokenValidity)
+	if err := dcr.CheckRefreshTokenValidity(c.RefreshTokenValidity, c.AccessTokenValidity, c.IDTokenValidity); err != nil {
+		bad("refresh_token_validity", "%s %v (access_token_validity %s, id_token_validity %s)", c.RefreshTokenValidity, err, c.AccessTokenValidity, c.IDTokenValidity)
 	}
 }
 
+// validatePolicy checks the registration-policy keys with the rules of
+// package dcr, which owns them (the same checks dcr.Policy.Validate makes at
+// start), and reports each problem under its key. Unset (zero) keys stand
+// for the policy's defaults, and are checked as such.
 func (c *DCR) validatePolicy(bad func(key, format string, args ...any)) {
-	for key, list := range map[string][]string{"allowed_scopes": c.AllowedScopes, "default_scopes": c.DefaultScopes} {
-		for _, s := range list {
-			switch {
-			case s == "" || strings.ContainsAny(s, " \"\\"):
-				bad(key, "%q is not a valid scope token (RFC 6749 section 3.3)", s)
-			case s == "offline_access":
-				bad(key, "offline_access is not a Cognito scope (refresh tokens come with the refresh_token grant)")
+	for _, l := range []struct {
+		key    string
+		scopes []string
+	}{{"allowed_scopes", c.AllowedScopes}, {"default_scopes", c.DefaultScopes}} {
+		for i, s := range l.scopes {
+			if err := dcr.CheckAllowedScope(s); err != nil {
+				bad(fmt.Sprintf("%s[%d]", l.key, i), "%q: %v", s, err)
 			}
 		}
 	}
-	if len(c.AllowedScopes) > 0 {
-		for _, s := range c.DefaultScopes {
-			if !slices.Contains(c.AllowedScopes, s) {
-				bad("default_scopes", "%q is not in allowed_scopes", s)
+	if len(c.AllowedScopes) > 0 { // unset: the pool's scopes, known only at start
+		for i, s := range c.DefaultScopes {
+			if err := dcr.CheckDefaultScope(s, c.AllowedScopes); err != nil {
+				bad(fmt.Sprintf("default_scopes[%d]", i), "%q: %v (allowed_scopes)", s, err)
 			}
 		}
 	}
 	for i, p := range c.RedirectURIPatterns {
-		if strings.TrimSpace(p) == "" || strings.ContainsAny(p, " \t#") {
-			bad(fmt.Sprintf("redirect_uri_patterns[%d]", i), "%q is empty or contains spaces or a fragment", p)
+		if err := dcr.CheckRedirectPattern(p); err != nil {
+			bad(fmt.Sprintf("redirect_uri_patterns[%d]", i), "%q: %v", p, err)
 		}
 	}
 	for i, s := range c.PrivateUseSchemes {
-		low := strings.ToLower(s)
-		if !schemeRE.MatchString(s) || slices.Contains([]string{"http", "https", "javascript", "data", "file", "vbscript", "about", "blob"}, low) {
-			bad(fmt.Sprintf("private_use_schemes[%d]", i), "%q is not an admissible private-use URI scheme (RFC 8252 section 7.1)", s)
+		if err := dcr.CheckPrivateUseScheme(s); err != nil {
+			bad(fmt.Sprintf("private_use_schemes[%d]", i), "%q is not an admissible private-use URI scheme (RFC 8252 section 7.1): %v", s, err)
 		}
 	}
-	if c.MaxRegistrations < 0 || c.MaxRegistrations > 100000 {
-		bad("max_registrations", "%d is outside 0..100000 (0: the policy default)", c.MaxRegistrations)
+	quota, quotaNote := c.AppClientQuota, ""
+	if quota == 0 {
+		quota, quotaNote = dcr.DefaultAppClientQuota, " (app_client_quota unset: Cognito's default quota; raise it if yours is higher)"
 	}
-	if c.AppClientQuota < 0 || c.AppClientQuota > 1000000 {
-		bad("app_client_quota", "%d is outside 0..1000000 (0: Cognito's default 1000)", c.AppClientQuota)
-	} else if c.AppClientQuota > 0 && c.MaxRegistrations >= c.AppClientQuota {
-		bad("max_registrations", "%d must stay below app_client_quota (%d)", c.MaxRegistrations, c.AppClientQuota)
-	} else if c.AppClientQuota == 0 && c.MaxRegistrations >= 1000 {
-		bad("max_registrations", "%d must stay below Cognito's default quota of 1000 app clients (raise app_client_quota if yours is higher)", c.MaxRegistrations)
+	limit, limitNote := c.MaxRegistrations, ""
+	if limit == 0 {
+		limit, limitNote = dcr.DefaultMaxRegistrations, " (unset: the policy default)"
 	}
-	if c.RegistrationTTL < 0 {
-		bad("registration_ttl", "%s is negative (0: the policy default)", c.RegistrationTTL)
+	if err := dcr.CheckAppClientQuota(quota); err != nil {
+		bad("app_client_quota", "%d %v (0: Cognito's default %d)", quota, err, dcr.DefaultAppClientQuota)
+	} else if err := dcr.CheckMaxRegistrations(limit, quota); err != nil {
+		bad("max_registrations", "%d%s %v%s", limit, limitNote, err, quotaNote)
 	}
-	if len(c.ClientNamePrefix) > 32 || !cognitoNRE.MatchString(c.ClientNamePrefix) {
-		bad("client_name_prefix", "%q must match Cognito's [\\w\\s+=,.@-] and be at most 32 characters", c.ClientNamePrefix)
+	if err := dcr.CheckRegistrationTTL(c.RegistrationTTL); err != nil {
+		bad("registration_ttl", "%s %v (unset: the policy default)", c.RegistrationTTL, err)
+	}
+	if err := dcr.CheckClientNamePrefix(c.ClientNamePrefix); err != nil {
+		bad("client_name_prefix", "%q: %v", c.ClientNamePrefix, err)
 	}
 }
 

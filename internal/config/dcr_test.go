@@ -77,18 +77,18 @@ func TestDCRValidateProblems(t *testing.T) {
 		{"refresh not above access", func(c *DCR) {
 			c.AccessTokenValidity, c.RefreshTokenValidity = 24*time.Hour, 2*time.Hour
 		}, "must exceed"},
-		{"scope with space", func(c *DCR) { c.AllowedScopes = []string{"a b"} }, "allowed_scopes:"},
-		{"offline_access", func(c *DCR) { c.DefaultScopes = []string{"offline_access"} }, "default_scopes: offline_access"},
+		{"scope with space", func(c *DCR) { c.AllowedScopes = []string{"a b"} }, "allowed_scopes[0]:"},
+		{"offline_access", func(c *DCR) { c.DefaultScopes = []string{"offline_access"} }, `default_scopes[0]: "offline_access": Cognito has no such scope`},
 		{"default outside allowed", func(c *DCR) {
 			c.AllowedScopes, c.DefaultScopes = []string{"openid"}, []string{"mcp/tools"}
-		}, `default_scopes: "mcp/tools" is not in allowed_scopes`},
+		}, `default_scopes[0]: "mcp/tools": not among the allowed scopes`},
 		{"blank pattern", func(c *DCR) { c.RedirectURIPatterns = []string{" "} }, "redirect_uri_patterns[0]"},
 		{"https private scheme", func(c *DCR) { c.PrivateUseSchemes = []string{"https"} }, "private_use_schemes[0]"},
 		{"javascript scheme", func(c *DCR) { c.PrivateUseSchemes = []string{"cursor", "JavaScript"} }, "private_use_schemes[1]"},
 		{"scheme syntax", func(c *DCR) { c.PrivateUseSchemes = []string{"1app"} }, "private_use_schemes[0]"},
 		{"negative max", func(c *DCR) { c.MaxRegistrations = -1 }, "max_registrations:"},
-		{"max above default quota", func(c *DCR) { c.MaxRegistrations = 1000 }, "below Cognito's default quota"},
-		{"max above quota", func(c *DCR) { c.MaxRegistrations, c.AppClientQuota = 600, 500 }, "below app_client_quota"},
+		{"max above default quota", func(c *DCR) { c.MaxRegistrations = 1000 }, "app_client_quota unset: Cognito's default quota"},
+		{"max above quota", func(c *DCR) { c.MaxRegistrations, c.AppClientQuota = 600, 500 }, "max_registrations: 600 must be positive and below the app client quota 500"},
 		{"negative ttl", func(c *DCR) { c.RegistrationTTL = -time.Hour }, "registration_ttl:"},
 		{"prefix charset", func(c *DCR) { c.ClientNamePrefix = "mcp<" }, "client_name_prefix:"},
 		{"rate limit", func(c *DCR) { c.RateLimit = -1 }, "rate_limit:"},

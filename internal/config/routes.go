@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -113,11 +115,17 @@ func (c *Config) validateRoutes(bad func(key, format string, args ...any)) {
 		}
 		seen[strings.TrimSuffix(r.Path, "/")] = true
 		r.validateUpstream(key, bad)
-		for name, m := range map[string]map[string][]string{"tool_scopes": r.ToolScopes, "resource_scopes": r.ResourceScopes, "prompt_scopes": r.PromptScopes} {
-			for pattern, scopes := range m {
+		checkScopes(bad, key+".required_scopes", r.RequiredScopes)
+		for _, m := range []struct {
+			name     string
+			patterns map[string][]string
+		}{{"tool_scopes", r.ToolScopes}, {"resource_scopes", r.ResourceScopes}, {"prompt_scopes", r.PromptScopes}} {
+			for _, pattern := range slices.Sorted(maps.Keys(m.patterns)) {
+				scopes := m.patterns[pattern]
 				if pattern == "" || len(scopes) == 0 {
-					bad(key+"."+name, "%q must name at least one scope", pattern)
+					bad(key+"."+m.name, "%q must name at least one scope", pattern)
 				}
+				checkScopes(bad, fmt.Sprintf("%s.%s[%q]", key, m.name, pattern), scopes)
 			}
 		}
 	}

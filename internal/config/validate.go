@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -29,16 +30,17 @@ func (c *Config) Validate() error {
 	if c.JWKSURI != "" {
 		c.checkIssuerURL(bad, "jwks_uri", c.JWKSURI)
 	}
-	if !slices.Contains(Providers, c.Provider) {
-		bad("provider", "%q is not one of %s", c.Provider, strings.Join(Providers, ", "))
+	profile, known := idp.Lookup(c.Provider)
+	if !known {
+		bad("provider", "%q is not one of %s", c.Provider, strings.Join(idp.Names(), ", "))
 	}
 	for i, as := range c.AuthorizationServers {
 		if u, err := url.Parse(as); err != nil || !u.IsAbs() || u.Host == "" {
 			bad(fmt.Sprintf("authorization_servers[%d]", i), "%q is not an absolute URL", as)
 		}
 	}
-	if c.Provider == "cognito" && len(c.Audiences) == 0 && len(c.AllowedClientIDs) == 0 && c.ClientIDsTable == "" {
-		bad("allowed_client_ids", "provider cognito issues access tokens without aud: list the accepted app client ids, set client_ids_table (mcp-dcr registrations), or set audiences if managed login sends resource")
+	if profile.AudienceOptional && len(c.Audiences) == 0 && !c.HasClientAllowlist() {
+		bad("allowed_client_ids", "provider %s issues access tokens without aud: list the accepted app client ids, set client_ids_table (mcp-dcr registrations), or set audiences if managed login sends resource", c.Provider)
 	}
 	if c.ClientIDsTable != "" {
 		if c.AWSRegion == "" {
@@ -51,11 +53,8 @@ func (c *Config) Validate() error {
 	if c.AWSEndpoint != "" {
 		c.checkIssuerURL(bad, "aws_endpoint", c.AWSEndpoint)
 	}
-	for _, s := range append(slices.Clone(c.RequiredScopes), c.ScopesSupported...) {
-		if strings.ContainsAny(s, " \"\\") || s == "" {
-			bad("required_scopes", "%q is not a valid scope token (RFC 6749 section 3.3)", s)
-		}
-	}
+	checkScopes(bad, "required_scopes", c.RequiredScopes)
+	checkScopes(bad, "scopes_supported", c.ScopesSupported)
 	for _, o := range c.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
 			bad("allowed_origins", "%v", err)
@@ -87,6 +86,24 @@ func (c *Config) Validate() error {
 	}
 	c.validateRoutes(bad)
 	return errs.err()
+}
+
+// HasClientAllowlist reports whether a token's client id is checked against
+// an allowlist: allowed_client_ids, client_ids_table (mcp-dcr registrations)
+// or both. A provider whose access tokens may lack aud (Cognito) needs one
+// unless audiences are set; Validate and `mcp-gateway doctor` both ask here.
+func (c *Config) HasClientAllowlist() bool {
+	return len(c.AllowedClientIDs) > 0 || c.ClientIDsTable != ""
+}
+
+// checkScopes reports, as key[i], each entry of list that is not an RFC 6749
+// §3.3 scope-token (the rule is oauthmeta.ValidScopeToken).
+func checkScopes(bad func(key, format string, args ...any), key string, list []string) {
+	for i, s := range list {
+		if !oauthmeta.ValidScopeToken(s) {
+			bad(fmt.Sprintf("%s[%d]", key, i), "%q is not a valid scope token (RFC 6749 section 3.3)", s)
+		}
+	}
 }
 
 // problems collects every validation problem, each prefixed with its key.

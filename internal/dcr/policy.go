@@ -115,16 +115,13 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// reservedSchemes can never be private-use schemes: they name network
-// protocols or execute/read content in a user agent.
-var reservedSchemes = []string{"http", "https", "javascript", "data", "file", "vbscript",
-	"blob", "about", "ftp", "ws", "wss", "mailto", "tel", "urn", "chrome", "view-source"}
-
 // Validate reports every problem of p at once (errors.Join), or nil.
-// It checks scope syntax, DefaultScopes ⊆ AllowedScopes, pattern syntax,
-// scheme syntax, 0 < MaxRegistrations < AppClientQuota, a non-negative TTL
-// and the prefix's Cognito charset. It does NOT check that the scopes exist
-// on the pool's resource server (Cognito rejects unknown ones at Create).
+// It applies the Check* rules of rules.go, each of which
+// internal/config also calls to report the configuration key: scope syntax,
+// DefaultScopes ⊆ AllowedScopes, pattern syntax, scheme syntax,
+// 0 < MaxRegistrations < AppClientQuota, a non-negative TTL and the prefix's
+// Cognito charset. It does NOT check that the scopes exist on the pool's
+// resource server (Cognito rejects unknown ones at Create).
 func (p Policy) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dcr policy: "+format, args...)) }
@@ -132,72 +129,38 @@ func (p Policy) Validate() error {
 		add("allowed scopes: at least one scope is required (Cognito code-flow clients need one)")
 	}
 	for _, s := range p.AllowedScopes {
-		if !validScopeToken(s) {
-			add("allowed scope %q: not a valid scope token", s)
-		} else if s == scopeOfflineAccess {
-			add("allowed scope %q: Cognito has no such scope (refresh tokens come with the code flow)", s)
+		if err := CheckAllowedScope(s); err != nil {
+			add("allowed scope %q: %v", s, err)
 		}
 	}
 	for _, s := range p.DefaultScopes {
-		if !slices.Contains(p.AllowedScopes, s) {
-			add("default scope %q: not among the allowed scopes", s)
+		if err := CheckDefaultScope(s, p.AllowedScopes); err != nil {
+			add("default scope %q: %v", s, err)
 		}
 	}
 	for _, raw := range p.RedirectPatterns {
-		if _, err := compilePattern(raw); err != nil {
+		if err := CheckRedirectPattern(raw); err != nil {
 			add("redirect pattern %q: %v", raw, err)
 		}
 	}
 	for _, s := range p.PrivateUseSchemes {
-		if err := checkPrivateScheme(s); err != nil {
+		if err := CheckPrivateUseScheme(s); err != nil {
 			add("private-use scheme %q: %v", s, err)
 		}
 	}
-	if p.AppClientQuota <= 0 {
-		add("app client quota %d: must be positive", p.AppClientQuota)
+	if err := CheckAppClientQuota(p.AppClientQuota); err != nil {
+		add("app client quota %d: %v", p.AppClientQuota, err)
 	}
-	if p.MaxRegistrations <= 0 || p.MaxRegistrations >= p.AppClientQuota {
-		add("max registrations %d: must be positive and below the app client quota %d", p.MaxRegistrations, p.AppClientQuota)
+	if err := CheckMaxRegistrations(p.MaxRegistrations, p.AppClientQuota); err != nil {
+		add("max registrations %d: %v", p.MaxRegistrations, err)
 	}
-	if p.RegistrationTTL < 0 {
-		add("registration TTL %s: must not be negative (0 means never expire)", p.RegistrationTTL)
+	if err := CheckRegistrationTTL(p.RegistrationTTL); err != nil {
+		add("registration TTL %s: %v", p.RegistrationTTL, err)
 	}
-	if len(p.ClientNamePrefix) > maxNamePrefix || !cognitoNameChars(p.ClientNamePrefix) {
-		add("client name prefix %q: at most %d characters from [A-Za-z0-9_ +=,.@-]", p.ClientNamePrefix, maxNamePrefix)
+	if err := CheckClientNamePrefix(p.ClientNamePrefix); err != nil {
+		add("client name prefix %q: %v", p.ClientNamePrefix, err)
 	}
 	return errors.Join(errs...)
-}
-
-// checkPrivateScheme accepts RFC 3986 §3.1 scheme syntax in lower case,
-// excluding reservedSchemes.
-func checkPrivateScheme(s string) error {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return errors.New("must start with a lower-case letter")
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return errors.New("only a-z, 0-9, '+', '-' and '.' are allowed")
-		}
-	}
-	if slices.Contains(reservedSchemes, s) {
-		return errors.New("reserved scheme")
-	}
-	return nil
-}
-
-// validScopeToken is RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E.
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // rules is a validated Policy prepared for use.

@@ -8,39 +8,47 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/httpfetch"
 )
 
 func TestCheckConfig(t *testing.T) {
 	tests := []struct {
 		name   string
-		o      Options
+		c      config.Config
 		want   Status
 		detail string
 	}{
-		{"cognito without client ids", Options{Provider: "cognito"}, Fail, "allowed_client_ids"},
-		{"cognito with audiences", Options{Provider: "cognito", Audiences: []string{"https://gw/mcp"}}, OK, ""},
-		{"entra audience with slash", Options{Provider: "entra", Audiences: []string{"api://x/"}}, Warn, "api://x/"},
-		{"entra public url with slash", Options{Provider: "entra", PublicURL: "https://gw/"}, Warn, "trailing slash"},
-		{"entra route with slash", Options{Provider: "entra", RoutePaths: []string{"/mcp/"}}, Warn, "https://gw/mcp/"},
-		{"entra clean", Options{Provider: "entra"}, OK, ""},
-		{"auth0", Options{Provider: "auth0"}, Warn, "audience"},
-		{"keycloak without audiences", Options{Provider: "keycloak"}, Warn, "https://gw/mcp"},
-		{"generic", Options{}, OK, ""},
+		{"cognito without client ids", config.Config{Provider: "cognito"}, Fail, "allowed_client_ids"},
+		{"cognito with audiences", config.Config{Provider: "cognito", Audiences: []string{"https://gw/mcp"}}, OK, ""},
+		{"cognito with allowed_client_ids", config.Config{Provider: "cognito", AllowedClientIDs: []string{"a", "b"}}, OK,
+			"2 allowed client id(s), 0 audience(s) configured"},
+		// The false FAIL: mcp-dcr registrations and no static list.
+		{"cognito with client_ids_table only", config.Config{Provider: "cognito", ClientIDsTable: "mcp-dcr", AWSRegion: "us-east-1"}, OK,
+			"0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s) configured"},
+		{"entra audience with slash", config.Config{Provider: "entra", Audiences: []string{"api://x/"}}, Warn, "api://x/"},
+		{"entra public url with slash", config.Config{Provider: "entra", PublicURL: "https://gw/"}, Warn, "trailing slash"},
+		{"entra route with slash", config.Config{Provider: "entra", Routes: []config.Route{{Path: "/mcp/"}}}, Warn, "https://gw/mcp/"},
+		{"entra clean", config.Config{Provider: "entra"}, OK, ""},
+		{"auth0", config.Config{Provider: "auth0"}, Warn, "audience"},
+		{"keycloak without audiences", config.Config{Provider: "keycloak"}, Warn, "https://gw/mcp"},
+		{"generic", config.Config{}, OK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.o.PublicURL == "" {
-				tt.o.PublicURL = "https://gw"
+			c := tt.c
+			if c.PublicURL == "" {
+				c.PublicURL = "https://gw"
 			}
+			c.ApplyDefaults()
 			r := &Report{}
-			checkConfig(r, tt.o)
+			checkConfig(r, &c)
 			if len(r.Checks) != 1 {
 				t.Fatalf("got %+v, want one check", r.Checks)
 			}
-			c := r.Checks[0]
-			if c.Status != tt.want || !strings.Contains(c.Detail, tt.detail) {
-				t.Errorf("got %s %q, want %s containing %q", c.Status, c.Detail, tt.want, tt.detail)
+			got := r.Checks[0]
+			if got.Status != tt.want || !strings.Contains(got.Detail, tt.detail) {
+				t.Errorf("got %s %q, want %s containing %q", got.Status, got.Detail, tt.want, tt.detail)
 			}
 		})
 	}
@@ -85,10 +93,9 @@ func TestFetchLimits(t *testing.T) {
 func TestIssuerBehindRegistrationService(t *testing.T) {
 	_, dcr := fakeIdP{rfc8414: true, meta: complete}.start(t)
 	_, pool := fakeIdP{oidc: true, meta: cognitoLike}.start(t)
-	r := Run(context.Background(), Options{
-		Issuer: pool, AuthorizationServers: []string{dcr}, Provider: "cognito",
-		AllowedClientIDs: []string{"a"}, PublicURL: "https://gw",
-	})
+	r := Run(context.Background(), loaded(pool, func(c *config.Config) {
+		c.AuthorizationServers, c.Provider, c.AllowedClientIDs = []string{dcr}, "cognito", []string{"a"}
+	}), Options{})
 	got := map[string]Status{}
 	for _, c := range r.Checks {
 		got[c.Name] = c.Status
@@ -112,7 +119,9 @@ func TestIssuerBehindRegistrationService(t *testing.T) {
 // well-known paths, and discovery_url serves a document naming another issuer.
 func TestDiscoveryURLOnly(t *testing.T) {
 	_, issuer := fakeIdP{oidc: true, meta: complete}.start(t)
-	r := Run(context.Background(), Options{Issuer: issuer + "x", DiscoveryURL: issuer + "/.well-known/openid-configuration", PublicURL: "https://gw"})
+	r := Run(context.Background(), loaded(issuer+"x", func(c *config.Config) {
+		c.DiscoveryURL = issuer + "/.well-known/openid-configuration"
+	}), Options{})
 	var disc, iss Check
 	for _, c := range r.Checks {
 		switch c.Name {

@@ -54,7 +54,7 @@ func (v *verdict) why() string {
 
 // predict derives what each client will hit from the first advertised
 // authorization server, which is the one clients use.
-func predict(p *asProbe, o Options) []ClientPrediction {
+func predict(p *asProbe) []ClientPrediction {
 	names := []string{ClientTSSDK, ClientClaudeCode, ClientClaudeAI, ClientChatGPT, ClientVSCode, ClientCursor}
 	out := make([]ClientPrediction, 0, len(names))
 	if p == nil || !p.wellKnownOnly() {

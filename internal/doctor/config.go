@@ -2,46 +2,63 @@ package doctor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
 // resources are the resource identifiers of the routes, as the gateway
 // builds them (public URL without its trailing slash, plus the path).
-func resources(o Options) []string {
-	paths := o.RoutePaths
-	if len(paths) == 0 {
-		paths = []string{"/mcp"}
+func resources(cfg *config.Config) []string {
+	routes := cfg.Routes
+	if len(routes) == 0 {
+		routes = []config.Route{{Path: "/mcp"}}
 	}
-	out := make([]string, 0, len(paths))
-	for _, p := range paths {
-		out = append(out, strings.TrimSuffix(o.PublicURL, "/")+p)
+	out := make([]string, 0, len(routes))
+	for _, r := range routes {
+		out = append(out, strings.TrimSuffix(cfg.PublicURL, "/")+r.Path)
+	}
+	return out
+}
+
+// requiredScopes are the scopes some call needs: the global required
+// scopes, then each route's, without repeats.
+func requiredScopes(cfg *config.Config) []string {
+	out := slices.Clone(cfg.RequiredScopes)
+	for _, r := range cfg.Routes {
+		for _, s := range r.RequiredScopes {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
 	}
 	return out
 }
 
 // checkConfig judges the configuration against what the provider is known
 // to do with audiences, client ids and the resource parameter.
-func checkConfig(r *Report, o Options) {
-	provider := o.Provider
+func checkConfig(r *Report, cfg *config.Config) {
+	provider := cfg.Provider
 	if provider == "" {
-		provider = "generic"
+		provider = config.DefaultProvider
 	}
 	name := "config (" + provider + ")"
 	n := len(r.Checks)
-	if o.PublicURL == "" {
+	if cfg.PublicURL == "" {
 		r.add(name, Warn, "public_url is not set: resource identifiers and the audience default cannot be derived")
 	}
-	res := resources(o)
+	res := resources(cfg)
 	switch provider {
 	case "cognito":
-		if len(o.AllowedClientIDs) == 0 && len(o.Audiences) == 0 {
-			r.add(name, Fail, "Cognito access tokens carry client_id and no aud (unless managed login received the resource parameter): set allowed_client_ids, or audiences if your tier sends resource")
+		if !cfg.HasClientAllowlist() && len(cfg.Audiences) == 0 {
+			r.add(name, Fail, "Cognito access tokens carry client_id and no aud (unless managed login received the resource parameter): set allowed_client_ids, client_ids_table (mcp-dcr registrations), or audiences if your tier sends resource")
 		} else {
-			r.add(name, OK, fmt.Sprintf("%d allowed client id(s), %d audience(s) configured", len(o.AllowedClientIDs), len(o.Audiences)))
+			r.add(name, OK, clientIDSummary(cfg))
 		}
 	case "entra":
 		var slashed []string
-		for _, a := range append(append([]string{o.PublicURL}, o.Audiences...), res...) {
+		for _, a := range append(append([]string{cfg.PublicURL}, cfg.Audiences...), res...) {
 			if strings.HasSuffix(a, "/") {
 				slashed = append(slashed, a)
 			}
@@ -52,15 +69,25 @@ func checkConfig(r *Report, o Options) {
 	case "auth0":
 		r.add(name, Warn, "Auth0 sets aud from the audience parameter (the API identifier), which MCP clients do not send: enable Auth0's resource-parameter compatibility profile, or have clients send audience, and list the API identifier in audiences")
 	case "keycloak":
-		if len(o.Audiences) == 0 {
+		if len(cfg.Audiences) == 0 {
 			r.add(name, Warn, "Keycloak puts aud in access tokens only through an audience mapper: add one that emits "+strings.Join(res, ", ")+", or set audiences")
 		}
 	case "okta":
-		r.add(name, OK, "Okta custom authorization server: its audience setting must equal one of "+strings.Join(orDefault(o.Audiences, res), ", "))
+		r.add(name, OK, "Okta custom authorization server: its audience setting must equal one of "+strings.Join(orDefault(cfg.Audiences, res), ", "))
 	}
 	if len(r.Checks) == n {
 		r.add(name, OK, "nothing to flag for this provider")
 	}
+}
+
+// clientIDSummary says how tokens' client ids and audiences are accepted:
+// "1 allowed client id(s), client_ids_table T, 0 audience(s) configured".
+func clientIDSummary(cfg *config.Config) string {
+	s := fmt.Sprintf("%d allowed client id(s), ", len(cfg.AllowedClientIDs))
+	if cfg.ClientIDsTable != "" {
+		s += "client_ids_table " + cfg.ClientIDsTable + ", "
+	}
+	return s + fmt.Sprintf("%d audience(s) configured", len(cfg.Audiences))
 }
 
 func orDefault(v, def []string) []string {

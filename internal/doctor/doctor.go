@@ -11,6 +11,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
 // Status is the outcome of one check or one client prediction.
@@ -39,30 +41,8 @@ func (s Status) String() string {
 	return "?"
 }
 
-// Options is what the doctor needs from the gateway configuration.
+// Options tune how [Run] probes; the zero value is ready to use.
 type Options struct {
-	// Issuer is the expected iss of access tokens.
-	Issuer string
-	// DiscoveryURL is where the gateway reads the issuer's metadata when it is
-	// not under the issuer's well-known paths.
-	DiscoveryURL string
-	// JWKSURI, when set, is the key set the gateway uses (no discovery).
-	JWKSURI string
-	// Provider is the IdP profile: cognito, okta, auth0, entra, keycloak, generic.
-	Provider string
-	// PublicURL is the external base URL of the gateway.
-	PublicURL string
-	// AuthorizationServers is what the gateway's PRM advertises; empty means
-	// [Issuer]. Clients use the first one, so predictions are made for it.
-	AuthorizationServers []string
-	// RequiredScopes are the scopes every call needs.
-	RequiredScopes []string
-	// Audiences are the accepted aud values.
-	Audiences []string
-	// AllowedClientIDs are the accepted client ids.
-	AllowedClientIDs []string
-	// RoutePaths are the paths of the protected MCP routes (e.g. /mcp).
-	RoutePaths []string
 	// HTTPClient makes the requests; nil means a client with a 10s timeout.
 	HTTPClient *http.Client
 }
@@ -112,14 +92,17 @@ func (r *Report) add(name string, s Status, detail string) {
 }
 
 // Run probes every authorization server, the key set and the configuration,
-// and predicts each client's outcome. It never returns nil; problems,
-// including unreachable servers, are reported as failed checks.
-func Run(ctx context.Context, o Options) *Report {
+// and predicts each client's outcome. cfg is the loaded configuration, the
+// same one `mcp-gateway serve` uses (config.Load's result: defaults applied
+// and validated); Run reads it and does not change it. Run never returns
+// nil; problems, including unreachable servers, are reported as failed
+// checks.
+func Run(ctx context.Context, cfg *config.Config, o Options) *Report {
 	f := newFetcher(o.HTTPClient)
 	r := &Report{}
-	servers := o.AuthorizationServers
-	if len(servers) == 0 && o.Issuer != "" {
-		servers = []string{o.Issuer}
+	servers := cfg.AuthorizationServers
+	if len(servers) == 0 && cfg.Issuer != "" {
+		servers = []string{cfg.Issuer}
 	}
 	if len(servers) == 0 {
 		r.add("config", Fail, "neither issuer nor authorization_servers is set")
@@ -127,8 +110,8 @@ func Run(ctx context.Context, o Options) *Report {
 	probes := map[string]*asProbe{}
 	for _, as := range servers {
 		discovery := ""
-		if as == o.Issuer {
-			discovery = o.DiscoveryURL
+		if as == cfg.Issuer {
+			discovery = cfg.DiscoveryURL
 		}
 		p := probeAS(ctx, f, as, discovery)
 		probes[as] = p
@@ -136,19 +119,19 @@ func Run(ctx context.Context, o Options) *Report {
 		if len(servers) > 1 {
 			label = " [" + as + "]"
 		}
-		checkAS(r, p, o, label)
+		checkAS(r, p, cfg, label)
 	}
-	checkJWKS(ctx, r, f, o, probes)
-	checkConfig(r, o)
+	checkJWKS(ctx, r, f, cfg, probes)
+	checkConfig(r, cfg)
 	var first *asProbe
 	if len(servers) > 0 {
 		first = probes[servers[0]]
 	}
-	r.Clients = predict(first, o)
+	r.Clients = predict(first)
 	return r
 }
 
 // isCognito reports whether the configuration or the issuer looks like Amazon Cognito.
-func isCognito(o Options) bool {
-	return o.Provider == "cognito" || strings.Contains(o.Issuer, "cognito-idp.")
+func isCognito(cfg *config.Config) bool {
+	return cfg.Provider == "cognito" || strings.Contains(cfg.Issuer, "cognito-idp.")
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
 // fakeIdP is an httptest authorization server whose issuer has a path
@@ -58,6 +60,18 @@ func (f fakeIdP) start(t *testing.T) (srv *httptest.Server, issuer string) {
 		_, _ = w.Write([]byte(jwks))
 	})
 	return srv, issuer
+}
+
+// loaded is the configuration Run gets from config.Load: issuer and public
+// URL set, edit applied, then defaults (routes [/mcp], authorization_servers
+// [issuer]). It must be valid.
+func loaded(issuer string, edit func(*config.Config)) *config.Config {
+	c := &config.Config{Issuer: issuer, PublicURL: "https://gw.example.com"}
+	if edit != nil {
+		edit(c)
+	}
+	c.ApplyDefaults()
+	return c
 }
 
 // rsaJWKS is a set with one freshly generated RSA public key.
@@ -126,7 +140,7 @@ func TestRun(t *testing.T) {
 		name string
 		idp  fakeIdP
 		down bool // close the server before running
-		opts func(o *Options)
+		opts func(o *config.Config)
 		// want lists the expected status of each named check; with
 		// exhaustive, every check must be listed.
 		want       map[string]Status
@@ -138,7 +152,7 @@ func TestRun(t *testing.T) {
 		{
 			name: "cognito shaped",
 			idp:  fakeIdP{oidc: true, meta: cognitoLike},
-			opts: func(o *Options) {
+			opts: func(o *config.Config) {
 				o.Provider = "cognito"
 				o.AllowedClientIDs = []string{"app1"}
 				o.RequiredScopes = []string{"mcp/tools.read"}
@@ -162,9 +176,20 @@ func TestRun(t *testing.T) {
 			failed: true,
 		},
 		{
+			// The false FAIL: mcp-dcr registrations through client_ids_table,
+			// no allowed_client_ids.
+			name: "cognito with client_ids_table only",
+			idp:  fakeIdP{rfc8414: true, oidc: true, meta: complete},
+			opts: func(o *config.Config) {
+				o.Provider, o.ClientIDsTable, o.AWSRegion = "cognito", "mcp-dcr", "us-east-1"
+			},
+			want:   map[string]Status{"config (cognito)": OK, "pkce": OK},
+			detail: map[string]string{"config (cognito)": "0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s)"},
+		},
+		{
 			name: "complete issuer",
 			idp:  fakeIdP{rfc8414: true, oidc: true, meta: complete},
-			opts: func(o *Options) { o.RequiredScopes = []string{"mcp:tools"} },
+			opts: func(o *config.Config) { o.RequiredScopes = []string{"mcp:tools"} },
 			want: map[string]Status{
 				"discovery": OK, "issuer": OK, "endpoints": OK, "pkce": OK,
 				"registration": OK, "cimd": OK, "token-auth": OK, "scopes": OK,
@@ -256,11 +281,7 @@ func TestRun(t *testing.T) {
 			if tt.down {
 				srv.Close()
 			}
-			o := Options{Issuer: issuer, PublicURL: "https://gw.example.com", RoutePaths: []string{"/mcp"}}
-			if tt.opts != nil {
-				tt.opts(&o)
-			}
-			r := Run(context.Background(), o)
+			r := Run(context.Background(), loaded(issuer, tt.opts), Options{})
 			got := map[string]Check{}
 			for _, c := range r.Checks {
 				got[c.Name] = c

@@ -6,24 +6,26 @@ import (
 	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
 // checkJWKS fetches the key set the gateway will verify tokens with and
 // checks that it holds public asymmetric keys only.
-func checkJWKS(ctx context.Context, r *Report, f *fetcher, o Options, probes map[string]*asProbe) {
-	uri, from := o.JWKSURI, "configured"
+func checkJWKS(ctx context.Context, r *Report, f *fetcher, cfg *config.Config, probes map[string]*asProbe) {
+	uri, from := cfg.JWKSURI, "configured"
 	if uri == "" {
-		if o.Issuer == "" {
+		if cfg.Issuer == "" {
 			r.add("jwks", Fail, "no issuer and no jwks_uri configured")
 			return
 		}
-		p := probes[o.Issuer]
+		p := probes[cfg.Issuer]
 		if p == nil {
 			// The issuer is not an advertised authorization server (for
 			// example Cognito behind mcp-dcr): the gateway still discovers it.
-			p = probeAS(ctx, f, o.Issuer, o.DiscoveryURL)
+			p = probeAS(ctx, f, cfg.Issuer, cfg.DiscoveryURL)
 			if !p.found() {
-				r.add("jwks", Fail, fmt.Sprintf("cannot discover issuer %s (%v) and no jwks_uri is configured", o.Issuer, p.oidc.err))
+				r.add("jwks", Fail, fmt.Sprintf("cannot discover issuer %s (%v) and no jwks_uri is configured", cfg.Issuer, p.oidc.err))
 				return
 			}
 			checkIssuer(r, p, "token-issuer")

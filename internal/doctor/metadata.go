@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -84,7 +85,7 @@ func probeAS(ctx context.Context, f *fetcher, id, discoveryURL string) *asProbe 
 }
 
 // checkAS adds the metadata checks for one authorization server.
-func checkAS(r *Report, p *asProbe, o Options, label string) {
+func checkAS(r *Report, p *asProbe, cfg *config.Config, label string) {
 	name := func(n string) string { return n + label }
 	if !checkDiscovery(r, p, name("discovery")) {
 		return
@@ -106,7 +107,7 @@ func checkAS(r *Report, p *asProbe, o Options, label string) {
 		r.add(name("endpoints"), OK, "authorization_endpoint and token_endpoint present")
 	}
 
-	cognitoHere := isCognito(o) && p.id == o.Issuer
+	cognitoHere := isCognito(cfg) && p.id == cfg.Issuer
 	mcpDCR := ""
 	if cognitoHere {
 		mcpDCR = "; run mcp-dcr in front of Cognito and list it in authorization_servers: it publishes the RFC 8414 document, S256 and a registration endpoint that Cognito lacks"
@@ -128,9 +129,9 @@ func checkAS(r *Report, p *asProbe, o Options, label string) {
 		switch {
 		case cognitoHere:
 			hint = "; mcp-dcr provides one for Cognito"
-		case o.Provider == "entra":
+		case cfg.Provider == "entra":
 			hint = "; Entra ID has no DCR: pre-register an app for each client"
-		case o.Provider == "okta":
+		case cfg.Provider == "okta":
 			hint = "; Okta's DCR needs an admin token, so clients cannot use it: pre-register them"
 		}
 		r.add(name("registration"), Warn, "no registration_endpoint: clients that need Dynamic Client Registration cannot register and need a pre-registered client id"+hint)
@@ -155,7 +156,7 @@ func checkAS(r *Report, p *asProbe, o Options, label string) {
 		r.add(name("token-auth"), Warn, fmt.Sprintf("token_endpoint_auth_methods_supported is %v, without none: public clients need a secret, and Claude will not use CIMD", auth))
 	}
 
-	checkScopes(r, m, o.RequiredScopes, name("scopes"))
+	checkScopes(r, m, requiredScopes(cfg), name("scopes"))
 }
 
 // checkDiscovery reports which documents exist; false means none was found.

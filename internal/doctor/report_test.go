@@ -3,14 +3,13 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+)
 
 // TestWriteTextGolden pins the text report. The random httptest address is
 // replaced: the issuer by ISSUER, the server's origin by ORIGIN.
@@ -18,36 +17,22 @@ func TestWriteTextGolden(t *testing.T) {
 	tests := []struct {
 		golden string
 		idp    fakeIdP
-		opts   Options
+		edit   func(c *config.Config)
 	}{
-		{"cognito.golden", fakeIdP{oidc: true, meta: cognitoLike}, Options{
-			Provider: "cognito", AllowedClientIDs: []string{"app1"}, RequiredScopes: []string{"mcp/tools.read"},
+		{"cognito.golden", fakeIdP{oidc: true, meta: cognitoLike}, func(c *config.Config) {
+			c.Provider, c.AllowedClientIDs, c.RequiredScopes = "cognito", []string{"app1"}, []string{"mcp/tools.read"}
 		}},
-		{"complete.golden", fakeIdP{rfc8414: true, oidc: true, meta: complete}, Options{
-			Provider: "entra", RequiredScopes: []string{"mcp:tools"}, Audiences: []string{"https://gw.example.com/mcp/"},
+		{"complete.golden", fakeIdP{rfc8414: true, oidc: true, meta: complete}, func(c *config.Config) {
+			c.Provider, c.RequiredScopes, c.Audiences = "entra", []string{"mcp:tools"}, []string{"https://gw.example.com/mcp/"}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			srv, issuer := tt.idp.start(t)
-			o := tt.opts
-			o.Issuer, o.PublicURL, o.RoutePaths = issuer, "https://gw.example.com", []string{"/mcp"}
 			var buf bytes.Buffer
-			Run(context.Background(), o).WriteText(&buf)
+			Run(context.Background(), loaded(issuer, tt.edit), Options{}).WriteText(&buf)
 			got := strings.NewReplacer(issuer, "ISSUER", srv.URL, "ORIGIN").Replace(buf.String())
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("report differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			testkit.Golden(t, filepath.Join("testdata", tt.golden), []byte(got))
 		})
 	}
 }

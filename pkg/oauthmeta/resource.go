@@ -1,8 +1,9 @@
 // Package oauthmeta holds the OAuth message types a protected resource and its
 // clients exchange: RFC 9728 Protected Resource Metadata, RFC 8414
-// Authorization Server Metadata, and the RFC 3986/RFC 8707 rules for comparing
-// resource identifiers. It has no dependencies beyond the standard library so
-// that any Go MCP server can import it.
+// Authorization Server Metadata, the RFC 3986/RFC 8707 rules for comparing
+// resource identifiers, and the RFC 6749 §3.3 scope-token syntax. It has no
+// dependencies beyond the standard library so that any Go MCP server can
+// import it.
 package oauthmeta
 
 import (
