@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
 // DCREnvPrefix is the prefix of mcp-dcr's environment variables
@@ -184,10 +185,9 @@ func (c *DCR) Branding() bool { return c.ManagedLoginBranding == nil || *c.Manag
 func (c *DCR) CIMD() bool { return c.CIMDEnabled == nil || *c.CIMDEnabled }
 
 var (
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	poolIDRE   = regexp.MustCompile(`^([a-z]{2}(-[a-z]+)+-[0-9]+)_[0-9a-zA-Z]+$`)
-	tableRE    = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
-	b64tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/-]+=*$`)
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	poolIDRE = regexp.MustCompile(`^([a-z]{2}(-[a-z]+)+-[0-9]+)_[0-9a-zA-Z]+$`)
+	tableRE  = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 )
 
 // Validate reports every problem at once, each naming its key. The
@@ -330,7 +330,7 @@ func (c *DCR) validateAbuse(bad func(key, format string, args ...any)) {
 	if c.InitialAccessToken != "" && len(c.InitialAccessToken) < MinInitialAccessTokenLength {
 		bad("initial_access_token", "is %d characters; use at least %d random characters", len(c.InitialAccessToken), MinInitialAccessTokenLength)
 	}
-	if c.InitialAccessToken != "" && !b64tokenRE.MatchString(c.InitialAccessToken) {
+	if c.InitialAccessToken != "" && !bearer.IsB64Token(c.InitialAccessToken) {
 		bad("initial_access_token", "must be a b64token (RFC 6750 section 2.1: letters, digits, -._~+/ and trailing =)")
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<20 {

@@ -108,15 +108,3 @@ func narrowScopes(raw string, granted []string) ([]string, *oauthError) {
 }
 
 // validScopeToken reports whether sc is an RFC 6749 §3.3 scope-token.
-func validScopeToken(sc string) bool {
-	if sc == "" {
-		return false
-	}
-	for i := 0; i < len(sc); i++ {
-		c := sc[i]
-		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-			return false
-		}
-	}
-	return true
-}

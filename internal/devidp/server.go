@@ -17,6 +17,8 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // maxBodyBytes caps every request body (registration JSON, token and
@@ -105,7 +107,7 @@ func New(opts Options) (*Server, error) {
 	}
 	var scopes []string
 	for _, sc := range opts.Scopes {
-		if !validScopeToken(sc) {
+		if !oauthmeta.ValidScopeToken(sc) {
 			return nil, fmt.Errorf("devidp: invalid scope %q (RFC 6749 §3.3)", sc)
 		}
 		if sc != "offline_access" && !slices.Contains(scopes, sc) {

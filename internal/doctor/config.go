@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // resources are the resource identifiers of the routes, as the gateway
@@ -17,7 +18,7 @@ func resources(cfg *config.Config) []string {
 	}
 	out := make([]string, 0, len(routes))
 	for _, r := range routes {
-		out = append(out, strings.TrimSuffix(cfg.PublicURL, "/")+r.Path)
+		out = append(out, oauthmeta.ResourceURL(cfg.PublicURL, r.Path))
 	}
 	return out
 }

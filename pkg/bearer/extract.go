@@ -34,15 +34,17 @@ func ExtractToken(r *http.Request) (string, *Error) {
 	if !found || token == "" {
 		return "", ErrInvalidToken("the Bearer credentials are empty")
 	}
-	if !isB64Token(token) {
+	if !IsB64Token(token) {
 		return "", ErrInvalidToken("the token is not a b64token (RFC 6750 section 2.1)")
 	}
 	return token, nil
 }
 
-// isB64Token checks the RFC 6750 §2.1 b64token syntax:
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
+// IsB64Token checks the RFC 6750 §2.1 b64token syntax:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". It is the
+// one check of that syntax: configuration uses it for secrets that travel
+// as bearer credentials. It does not check length or entropy.
+func IsB64Token(s string) bool {
 	i := 0
 	for ; i < len(s); i++ {
 		c := s[i]

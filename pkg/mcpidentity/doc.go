@@ -4,7 +4,8 @@
 // authorization, "Token Passthrough" is forbidden; RFC 8707 audience
 // binding). It is the wire format and both sides of it: signers for the
 // gateway and verifiers plus a net/http middleware for upstreams. It
-// depends on the standard library only.
+// depends on the standard library and pkg/oauthmeta (itself standard
+// library only), so an upstream can import it without the gateway.
 //
 // # Two modes
 //

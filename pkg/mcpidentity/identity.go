@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // Header names of the wire format (see the package documentation). They are
@@ -172,10 +174,8 @@ func checkScopes(scopes []string) error {
 		if s == "" {
 			return fmt.Errorf("%w: empty scope", ErrUnencodable)
 		}
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-				return fmt.Errorf("%w: scope %q is not an RFC 6749 scope-token", ErrUnencodable, s)
-			}
+		if !oauthmeta.ValidScopeToken(s) {
+			return fmt.Errorf("%w: scope %q is not an RFC 6749 scope-token", ErrUnencodable, s)
 		}
 	}
 	return nil

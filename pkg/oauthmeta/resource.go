@@ -112,3 +112,11 @@ func IsLoopbackHost(host string) bool {
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
 }
+
+// ResourceURL is the resource identifier (RFC 9728 §3, RFC 8707 §2) of a
+// route served at path under the public base URL publicURL: publicURL
+// without a trailing slash, then path. It does not validate either part
+// (see [CanonicalResource]).
+func ResourceURL(publicURL, path string) string {
+	return strings.TrimSuffix(publicURL, "/") + path
+}
