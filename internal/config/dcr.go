@@ -112,9 +112,9 @@ type DCR struct {
 // mcp-dcr defaults.
 const (
 	DefaultDCRListen            = "127.0.0.1:8090"
-	DefaultAccessTokenValidity  = time.Hour
-	DefaultIDTokenValidity      = time.Hour
-	DefaultRefreshTokenValidity = 30 * 24 * time.Hour
+	DefaultAccessTokenValidity  = dcr.DefaultAccessTokenValidity
+	DefaultIDTokenValidity      = dcr.DefaultIDTokenValidity
+	DefaultRefreshTokenValidity = dcr.DefaultRefreshTokenValidity
 	DefaultDCRRateLimit         = 10
 	DefaultDCRRateLimitBurst    = 10
 	DefaultDCRMaxBodyBytes      = 16 << 10

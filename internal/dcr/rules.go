@@ -123,6 +123,13 @@ const (
 	MaxRefreshTokenValidity = 3650 * 24 * time.Hour
 )
 
+// Default app-client token lifetimes, used when the operator sets none.
+const (
+	DefaultAccessTokenValidity  = time.Hour
+	DefaultIDTokenValidity      = time.Hour
+	DefaultRefreshTokenValidity = 30 * 24 * time.Hour
+)
+
 // CheckAccessTokenValidity accepts an access- or ID-token lifetime Cognito
 // takes: whole minutes from [MinAccessTokenValidity] to
 // [MaxAccessTokenValidity].

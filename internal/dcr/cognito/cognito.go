@@ -43,18 +43,9 @@ var (
 
 // Defaults for Options.
 const (
-	DefaultAccessTokenValidity  = time.Hour
-	DefaultIDTokenValidity      = time.Hour
-	DefaultRefreshTokenValidity = 30 * 24 * time.Hour
-)
-
-// Cognito's bounds on token validity (CreateUserPoolClient): access and ID
-// tokens 5 minutes to 1 day, refresh tokens 1 hour to 10 years.
-const (
-	minAccessValidity  = 5 * time.Minute
-	maxAccessValidity  = 24 * time.Hour
-	minRefreshValidity = time.Hour
-	maxRefreshValidity = 3650 * 24 * time.Hour
+	DefaultAccessTokenValidity  = dcr.DefaultAccessTokenValidity
+	DefaultIDTokenValidity      = dcr.DefaultIDTokenValidity
+	DefaultRefreshTokenValidity = dcr.DefaultRefreshTokenValidity
 )
 
 // Options is the operator's app-client baseline.
@@ -101,27 +92,28 @@ func New(api API, o Options) (*Clients, error) {
 	} else {
 		o.SupportedIdentityProviders = slices.Clone(o.SupportedIdentityProviders)
 	}
-	defaults := []struct {
-		name     string
-		d        *time.Duration
-		def      time.Duration
-		min, max time.Duration
+	// Cognito's bounds (CreateUserPoolClient) are package dcr's rules.
+	for _, d := range []struct {
+		d   *time.Duration
+		def time.Duration
 	}{
-		{"access token validity", &o.AccessTokenValidity, DefaultAccessTokenValidity, minAccessValidity, maxAccessValidity},
-		{"ID token validity", &o.IDTokenValidity, DefaultIDTokenValidity, minAccessValidity, maxAccessValidity},
-		{"refresh token validity", &o.RefreshTokenValidity, DefaultRefreshTokenValidity, minRefreshValidity, maxRefreshValidity},
-	}
-	var errs []error
-	for _, d := range defaults {
+		{&o.AccessTokenValidity, DefaultAccessTokenValidity},
+		{&o.IDTokenValidity, DefaultIDTokenValidity},
+		{&o.RefreshTokenValidity, DefaultRefreshTokenValidity},
+	} {
 		if *d.d == 0 {
 			*d.d = d.def
 		}
-		switch {
-		case *d.d%time.Minute != 0:
-			errs = append(errs, fmt.Errorf("cognito: %s %v is not a whole number of minutes", d.name, *d.d))
-		case *d.d < d.min || *d.d > d.max:
-			errs = append(errs, fmt.Errorf("cognito: %s %v is outside [%v, %v]", d.name, *d.d, d.min, d.max))
-		}
+	}
+	var errs []error
+	if err := dcr.CheckAccessTokenValidity(o.AccessTokenValidity); err != nil {
+		errs = append(errs, fmt.Errorf("cognito: access token validity %v %w", o.AccessTokenValidity, err))
+	}
+	if err := dcr.CheckAccessTokenValidity(o.IDTokenValidity); err != nil {
+		errs = append(errs, fmt.Errorf("cognito: ID token validity %v %w", o.IDTokenValidity, err))
+	}
+	if err := dcr.CheckRefreshTokenValidity(o.RefreshTokenValidity, o.AccessTokenValidity, o.IDTokenValidity); err != nil {
+		errs = append(errs, fmt.Errorf("cognito: refresh token validity %v %w", o.RefreshTokenValidity, err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
