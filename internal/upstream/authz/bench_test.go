@@ -9,12 +9,13 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
 // BenchmarkWrap measures the middleware alone (no network) on an allowed
 // tools/call, and on a tools/list whose JSON answer is filtered, each
-// against the bare handler (-unwrapped).
+// against the bare handler (-unwrapped); both behind call.Read.
 func BenchmarkWrap(b *testing.B) {
 	m, err := authz.New(testPolicy, authz.Options{Deny: deny})
 	if err != nil {
@@ -22,14 +23,14 @@ func BenchmarkWrap(b *testing.B) {
 	}
 	p := &authn.Principal{Subject: "s", Scopes: []string{"mcp"}, Expiry: time.Now().Add(time.Hour)}
 	for _, bc := range []struct{ name, body, answer string }{
-		{"tools-call", call(1, "tools/call", `{"name":"echo","arguments":{"message":"hello"}}`), `{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`},
-		{"tools-list", call(1, "tools/list", ""), `{"jsonrpc":"2.0","id":1,"result":` + lists["tools/list"] + `}`},
+		{"tools-call", rpc(1, "tools/call", `{"name":"echo","arguments":{"message":"hello"}}`), `{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`},
+		{"tools-list", rpc(1, "tools/list", ""), `{"jsonrpc":"2.0","id":1,"result":` + lists["tools/list"] + `}`},
 	} {
 		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(bc.answer))
 		})
-		for name, h := range map[string]http.Handler{bc.name: m.Wrap(next), bc.name + "-unwrapped": next} {
+		for name, h := range map[string]http.Handler{bc.name: call.Read(0, m.Wrap(next)), bc.name + "-unwrapped": call.Read(0, next)} {
 			bench(b, name, h, bc.body, p)
 		}
 	}

@@ -108,6 +108,14 @@ func TestEndToEndGoSDK(t *testing.T) {
 			if r, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo"}); err != nil || r.IsError {
 				t.Errorf("echo: %+v, %v", r, err)
 			}
+			// Tool names are exact (see authz.Policy): the go-sdk looks
+			// tools up by the exact string, so another case reaches the
+			// upstream and runs nothing.
+			if r, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "ADMIN.RESET"}); err == nil && !r.IsError || err != nil && strings.Contains(err.Error(), "Forbidden") {
+				t.Errorf("ADMIN.RESET: %+v, %v; want the upstream's unknown tool", r, err)
+			} else if err == nil && strings.Contains(r.Content[0].(*mcp.TextContent).Text, "ran") {
+				t.Errorf("ADMIN.RESET ran a tool: %+v", r)
+			}
 			_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "admin.reset"})
 			if err == nil || !strings.Contains(err.Error(), "Forbidden") {
 				t.Errorf("admin.reset with a narrow token: %v, want 403 Forbidden", err)

@@ -4,58 +4,51 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
-)
 
-// MCP HTTP headers (MCP 2025-06-18 transports "Protocol Version Header";
-// 2026-07-28 "Standard headers", SEP-2243).
-const (
-	versionHeader = "MCP-Protocol-Version"
-	methodHeader  = "Mcp-Method"
-	nameHeader    = "Mcp-Name"
-	// sessionlessVersion is the first version whose clients must send
-	// Mcp-Method (and Mcp-Name where defined) on every POST.
-	sessionlessVersion = "2026-07-28"
-	// noBatchVersion is the first version without JSON-RPC batches.
-	noBatchVersion = "2025-06-18"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // checkHeaders compares Mcp-Method and Mcp-Name with the one message of a
 // POST. The rule for every version: a header that is present must equal
 // the body (an intermediary that routes or authorizes on the header must
-// see what the server executes). From 2026-07-28 on (MCP-Protocol-Version
-// compared as a string, so unknown later versions are strict too) the
+// see what the server executes). From 2026-07-28 on
+// ([mcpwire.Sessionless], so unknown later versions are strict too) the
 // headers are also required: Mcp-Method on every request and notification,
-// Mcp-Name for tools/call, prompts/get and resources/read. Mcp-Name on
-// resources/subscribe and /unsubscribe is checked when present; on other
-// methods, which define no name, it is ignored. An empty header counts as
-// absent; a header sent twice is a mismatch. Mcp-Name may carry the
-// SEP-2243 "=?base64?…?=" form of the name.
-func checkHeaders(h http.Header, m message, op operation) *rpcError {
-	strict := h.Get(versionHeader) >= sessionlessVersion
-	method, n := header(h, methodHeader)
+// Mcp-Name for tools/call, prompts/get and resources/read. Mcp-Name on a
+// governed resources/subscribe is checked when present; on other methods,
+// which define no name, it is ignored. An empty header counts as absent; a
+// header sent twice is a mismatch. Mcp-Name may carry the SEP-2243
+// "=?base64?…?=" form of the name. Mismatches are 400 with
+// [mcpwire.CodeHeaderMismatch].
+func checkHeaders(h http.Header, m *mcpwire.Message, op operation) *mcpwire.Error {
+	strict := mcpwire.Sessionless(h.Get(mcpwire.HeaderProtocolVersion))
+	mismatch := func(format string, args ...any) *mcpwire.Error {
+		return mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeHeaderMismatch, m.ID, "header mismatch: "+format, args...)
+	}
+	method, n := header(h, mcpwire.HeaderMethod)
 	switch {
 	case n > 1:
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: %s sent more than once", methodHeader)
-	case m.response && method != "":
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: %s on a JSON-RPC response", methodHeader)
-	case m.response:
+		return mismatch("%s sent more than once", mcpwire.HeaderMethod)
+	case m.IsResponse() && method != "":
+		return mismatch("%s on a JSON-RPC response", mcpwire.HeaderMethod)
+	case m.IsResponse():
 		return nil
 	case method == "" && strict:
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: missing required %s header", methodHeader)
-	case method != "" && method != m.method:
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: %s %q does not match the body's method %q", methodHeader, method, m.method)
+		return mismatch("missing required %s header", mcpwire.HeaderMethod)
+	case method != "" && method != m.Method:
+		return mismatch("%s %q does not match the body's method %q", mcpwire.HeaderMethod, method, m.Method)
 	}
 	if !op.hasHeaderName {
 		return nil
 	}
-	name, n := header(h, nameHeader)
+	name, n := header(h, mcpwire.HeaderName)
 	switch {
 	case n > 1:
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: %s sent more than once", nameHeader)
+		return mismatch("%s sent more than once", mcpwire.HeaderName)
 	case name == "" && strict && op.headerRequired:
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: missing required %s header for %s", nameHeader, m.method)
+		return mismatch("missing required %s header for %s", mcpwire.HeaderName, m.Method)
 	case name != "" && !sameName(name, op.headerName):
-		return refuse(codeHeaderMismatch, m.id, "header mismatch: %s does not match the body of %s", nameHeader, m.method)
+		return mismatch("%s does not match the body of %s", mcpwire.HeaderName, m.Method)
 	}
 	return nil
 }

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
-	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -43,8 +44,8 @@ func verify(_ context.Context, raw string) (bearer.Token, error) {
 	return p, nil
 }
 
-// serve runs next behind the bearer middleware (requiring "mcp") and the
-// authz middleware, as the gateway mounts them.
+// serve runs next behind the bearer middleware (requiring "mcp"),
+// call.Read and the authz middleware, as the gateway mounts them.
 func serve(t *testing.T, next http.Handler, o authz.Options) *httptest.Server {
 	t.Helper()
 	if o.Deny == nil {
@@ -55,7 +56,7 @@ func serve(t *testing.T, next http.Handler, o authz.Options) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := bearer.Middleware(bearer.Options{Verify: verify, ResourceMetadata: metaURL, Scopes: []string{"mcp"}})(m.Wrap(next))
+	h := bearer.Middleware(bearer.Options{Verify: verify, ResourceMetadata: metaURL, Scopes: []string{"mcp"}})(call.Read(0, m.Wrap(next)))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -87,6 +88,15 @@ func do(t *testing.T, srv *httptest.Server, method, token, body string, headers 
 	return resp, string(b)
 }
 
-// noLeak fails the test if goroutines started during it outlive it (after
-// a settle period for closing connections).
-func noLeak(t *testing.T) { testenv.CheckGoroutines(t, 5*time.Second) }
+// noLeak fails the test if goroutines started during it outlive it.
+func noLeak(t *testing.T) { testkit.CheckGoroutines(t) }
+
+// mustVerify is the principal verify makes of a token.
+func mustVerify(t *testing.T, token string) bearer.Token {
+	t.Helper()
+	p, err := verify(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

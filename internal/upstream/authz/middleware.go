@@ -1,26 +1,22 @@
 package authz
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
-// Default caps of [Options]: the gateway's max_body_bytes default, and a
-// response cap large enough for any realistic list page. They bound memory
-// per request; they do not bound the number of requests.
-const (
-	DefaultMaxBodyBytes     = 4 << 20
-	DefaultMaxResponseBytes = 16 << 20
-)
+// DefaultMaxResponseBytes is the default of Options.MaxResponseBytes: large
+// enough for any realistic list page. It bounds memory per request, not
+// the number of requests.
+const DefaultMaxResponseBytes = 16 << 20
 
 // Options configure [New].
 type Options struct {
@@ -37,12 +33,9 @@ type Options struct {
 	// (the bearer middleware did) but named in Deny's scopes: a client that
 	// requested only the tool's scopes would lose the route's.
 	RequiredScopes []string
-	// MaxBodyBytes caps POST bodies; larger ones get 413 (default
-	// DefaultMaxBodyBytes).
-	MaxBodyBytes int64
 	// MaxResponseBytes caps a response (JSON) or one event (SSE) that must
-	// be inspected to filter a list (default DefaultMaxResponseBytes).
-	// Beyond it a JSON response becomes 502 and an event stream is cut.
+	// be inspected (default DefaultMaxResponseBytes). Beyond it a JSON
+	// response becomes 502 and an event stream ends.
 	MaxResponseBytes int64
 	// Logger receives refusals and upstream faults (default: discard).
 	Logger *slog.Logger
@@ -56,8 +49,10 @@ type Options struct {
 // is judged on its own body, so any replica can serve it.
 type Middleware struct {
 	tools, resources, prompts rules
-	o                         Options
-	log                       *slog.Logger
+	// shape are the list kinds with rules; none: answers are not inspected.
+	shape []listKind
+	o     Options
+	log   *slog.Logger
 }
 
 // New compiles p. It fails on an empty pattern, a pattern without scopes,
@@ -65,17 +60,19 @@ type Middleware struct {
 func New(p Policy, o Options) (*Middleware, error) {
 	m := &Middleware{o: o, log: o.Logger}
 	var err error
-	if m.tools, err = compileRules("tool", p.Tools); err != nil {
+	if m.tools, err = compileRules("tool", p.Tools, nameViews); err != nil {
 		return nil, err
 	}
-	if m.resources, err = compileRules("resource", p.Resources); err != nil {
+	if m.resources, err = compileRules("resource", p.Resources, uriPatternViews); err != nil {
 		return nil, err
 	}
-	if m.prompts, err = compileRules("prompt", p.Prompts); err != nil {
+	if m.prompts, err = compileRules("prompt", p.Prompts, nameViews); err != nil {
 		return nil, err
 	}
-	if m.o.MaxBodyBytes <= 0 {
-		m.o.MaxBodyBytes = DefaultMaxBodyBytes
+	for _, k := range listKinds {
+		if len(m.rulesFor(k.kind)) > 0 {
+			m.shape = append(m.shape, k)
+		}
 	}
 	if m.o.MaxResponseBytes <= 0 {
 		m.o.MaxResponseBytes = DefaultMaxResponseBytes
@@ -91,25 +88,28 @@ func New(p Policy, o Options) (*Middleware, error) {
 	return m, nil
 }
 
-// Wrap returns next behind per-operation authorization. For POST it reads
-// the body (capped: 413), parses it as one JSON-RPC 2.0 message or a batch
-// (invalid JSON: 400 -32700; not JSON-RPC: 400 -32600; a batch with
-// MCP-Protocol-Version 2025-06-18 or later: 400 -32600; a batch without
-// the header is allowed, as the 2025-03-26 transport that had batches sent
-// no such header), checks Mcp-Method/Mcp-Name (see checkHeaders; mismatch:
-// 400 -32020), refuses through Options.Deny when the caller lacks a scope
-// one of the operations needs (in a batch, one refused operation refuses
-// the whole batch, naming the scopes of all of them), and hands next the
-// same bytes. Responses to list requests are filtered. GET responses that
-// are event streams are filtered by shape (resumed streams replay earlier
-// responses, MCP 2025-11-25 "Resumability and Redelivery"); every other
-// event, and every other method, passes through unchanged.
+// Wrap returns next behind per-operation authorization. It must be mounted
+// behind [call.Read], whose parsed body and principal it uses
+// ([call.From]); a POST without a parsed body is a wiring bug and gets 500
+// (-32603). For POST it refuses a batch where the MCP-Protocol-Version
+// header forbids one ([mcpwire.BatchAllowed]: 400 -32600), checks
+// Mcp-Method/Mcp-Name (see checkHeaders; 400 -32020), reads the operations
+// of governed methods (see operationOf; unreadable params: 400 -32602),
+// refuses through Options.Deny when the caller lacks a scope one of them
+// needs (in a batch, one refused operation refuses the whole batch, naming
+// the scopes of all of them), and otherwise hands next the request as it
+// came. When the policy has rules, the upstream's answer is checked, as
+// the package documentation's invariant says: POST answers by request id
+// (a response to no request of the POST, or an answer that cannot be
+// parsed, is never forwarded), GET event streams by shape; list results
+// are filtered, and, under a sessionless MCP-Protocol-Version, list
+// results of kinds with rules and reads of restricted resources are
+// marked cacheScope "private" (MCP 2026-07-28 "Caching": they depend on
+// the caller). Messages of methods the policy does not govern pass
+// untouched.
 //
-// The caller's scopes come from the token pkg/bearer stored in the request
-// context (bearer.TokenFromContext; an *authn.Principal in the gateway, the
-// same value upstream.PrincipalFrom returns; that package is not imported
-// so that it may import this one). With no token every configured
-// operation is refused and every configured entry filtered out.
+// With no principal every configured operation is refused and every
+// configured entry filtered out.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -124,70 +124,65 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 }
 
 func (m *Middleware) get(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	var shape []listKind
-	for _, k := range listKinds {
-		if len(m.rulesFor(k.kind)) > 0 {
-			shape = append(shape, k)
-		}
-	}
-	if len(shape) == 0 {
+	if len(m.shape) == 0 {
 		next.ServeHTTP(w, r)
 		return
 	}
-	l := &lister{allowed: entryAllowed(m.allowed(r.Context())), shape: shape}
-	fw := newFilterWriter(w, l, int(m.o.MaxResponseBytes), false, m.logFunc(r))
-	next.ServeHTTP(fw, r)
-	fw.finish()
+	a := &answerFilter{allowed: m.entryAllowed(call.From(r.Context()).Principal), shape: m.shape}
+	m.serveFiltered(w, r, next, a, nil, nil)
 }
 
 func (m *Middleware) post(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, m.o.MaxBodyBytes+1))
-	if err != nil {
-		m.refuse(w, r, &rpcError{status: http.StatusBadRequest, code: codeInvalidRequest, msg: "reading the request body failed"})
+	c := call.From(r.Context())
+	if c.Body == nil {
+		m.log.LogAttrs(r.Context(), slog.LevelError, "authz: POST without a parsed body: call.Read is not mounted in front of authz",
+			slog.String("path", r.URL.Path))
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusInternalServerError, mcpwire.CodeInternalError, nil, "internal error"))
 		return
 	}
-	if int64(len(body)) > m.o.MaxBodyBytes {
-		m.refuse(w, r, &rpcError{status: http.StatusRequestEntityTooLarge, code: codeInvalidRequest,
-			msg: fmt.Sprintf("request body exceeds %d bytes", m.o.MaxBodyBytes)})
+	body, v := c.Body, r.Header.Get(mcpwire.HeaderProtocolVersion)
+	if body.Batch && !mcpwire.BatchAllowed(v) {
+		m.refuse(w, r, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, nil,
+			"invalid request: JSON-RPC batches are not allowed in protocol version %s", v))
 		return
 	}
-	msgs, batch, perr := parseBody(body)
-	if perr != nil {
-		m.refuse(w, r, perr)
+	if body.Batch && (r.Header.Get(mcpwire.HeaderMethod) != "" || r.Header.Get(mcpwire.HeaderName) != "") {
+		m.refuse(w, r, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeHeaderMismatch, nil,
+			"header mismatch: %s/%s on a batch, which has no single method", mcpwire.HeaderMethod, mcpwire.HeaderName))
 		return
 	}
-	if v := r.Header.Get(versionHeader); batch && v != "" && v >= noBatchVersion {
-		m.refuse(w, r, refuse(codeInvalidRequest, nil, "invalid request: JSON-RPC batches are not allowed in protocol version %s", v))
-		return
-	}
-	if batch && (r.Header.Get(methodHeader) != "" || r.Header.Get(nameHeader) != "") {
-		m.refuse(w, r, refuse(codeHeaderMismatch, nil, "header mismatch: %s/%s on a batch, which has no single method", methodHeader, nameHeader))
-		return
-	}
-	allowed := m.allowed(r.Context())
+	sessionless := mcpwire.Sessionless(v)
+	a := &answerFilter{allowed: m.entryAllowed(c.Principal), requests: map[mcpwire.Key]*request{}, answered: map[mcpwire.Key]bool{}}
+	var order []mcpwire.Key
 	var needed []string
 	denied := false
-	lists := map[string]listKind{}
-	for _, msg := range msgs {
-		op, err := operationOf(msg)
-		if err == nil && !batch {
+	for i := range body.Messages {
+		msg := &body.Messages[i]
+		op, err := operationOf(msg, sessionless)
+		if err == nil && !body.Batch {
 			err = checkHeaders(r.Header, msg, op)
 		}
 		if err != nil {
-			if batch {
-				err.id = nil
+			if body.Batch {
+				err = err.WithID(nil)
 			}
 			m.refuse(w, r, err)
 			return
 		}
-		if need := m.rulesFor(op.kind).needs(op.names...); len(need) > 0 {
+		var need []string
+		if op.kind != kindNone {
+			need = m.needs(op.kind, op.names...)
 			needed = union(needed, need)
-			denied = denied || !allowed(op.kind, op.names...)
+			denied = denied || !holds(c.Principal, need)
 		}
-		if k, ok := listKindOf(msg.method); ok && msg.id != nil && len(m.rulesFor(k.kind)) > 0 {
-			if key, ok := idKey(msg.id); ok {
-				lists[key] = k
+		if key, ok := msg.Key(); ok && msg.IsRequest() {
+			req := &request{id: msg.ID}
+			if k, ok := listKindOf(msg.Method); ok && len(m.rulesFor(k.kind)) > 0 {
+				req.list, req.private = &k, sessionless
 			}
+			req.private = req.private || sessionless && msg.Method == "resources/read" && len(need) > 0
+			a.requests[key] = req
+			order = append(order, key)
 		}
 	}
 	if denied {
@@ -197,43 +192,50 @@ func (m *Middleware) post(w http.ResponseWriter, r *http.Request, next http.Hand
 		m.o.Deny(w, r, scopes)
 		return
 	}
-	r2 := r.WithContext(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(body))
-	r2.ContentLength = int64(len(body))
-	r2.TransferEncoding = nil
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	if len(lists) == 0 {
-		next.ServeHTTP(w, r2)
+	if len(m.shape) == 0 {
+		next.ServeHTTP(w, r)
 		return
 	}
-	l := &lister{allowed: entryAllowed(allowed), byID: lists}
-	fw := newFilterWriter(w, l, int(m.o.MaxResponseBytes), true, m.logFunc(r))
-	next.ServeHTTP(fw, r2)
+	m.serveFiltered(w, r, next, a, order, body.FirstID())
+}
+
+// serveFiltered runs next with its answer checked by a.
+func (m *Middleware) serveFiltered(w http.ResponseWriter, r *http.Request, next http.Handler, a *answerFilter, order []mcpwire.Key, failID []byte) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	rc := http.NewResponseController(w)
+	fw := &filterWriter{w: w, a: a, max: int(m.o.MaxResponseBytes), post: r.Method == http.MethodPost,
+		order: order, failID: failID, cancel: cancel, log: m.logFunc(r), flush: func() { _ = rc.Flush() }}
+	next.ServeHTTP(fw, r.WithContext(ctx))
 	fw.finish()
 }
 
-// allowed returns whether the request's caller holds every scope the kind's
-// patterns matching any of names need.
-func (m *Middleware) allowed(ctx context.Context) func(k kind, names ...string) bool {
-	tok := token(ctx)
-	return func(k kind, names ...string) bool {
-		need := m.rulesFor(k).needs(names...)
-		if len(need) == 0 {
-			return true
-		}
-		return tok != nil && len(tok.MissingScopes(need)) == 0
+// needs returns the scopes the kind's rules require for names.
+func (m *Middleware) needs(k kind, names ...string) []string {
+	targets := make([][]string, len(names))
+	for i, n := range names {
+		targets[i] = m.views(k, n)
 	}
+	return m.rulesFor(k).needs(targets...)
 }
 
-// entryAllowed adapts allowed to one listed entry, matching resources with
-// their dot-segment-resolved variant too.
-func entryAllowed(allowed func(kind, ...string) bool) func(kind, string) bool {
-	return func(k kind, name string) bool {
-		if k == kindResource {
-			return allowed(k, uriVariants(name)...)
-		}
-		return allowed(k, name)
+// views are the spellings of a name that rules match (see Policy).
+func (m *Middleware) views(k kind, name string) []string {
+	if k == kindResource {
+		return uriViews(name)
 	}
+	return nameViews(name)
+}
+
+// entryAllowed reports whether p may use a listed entry.
+func (m *Middleware) entryAllowed(p *authn.Principal) func(kind, string) bool {
+	return func(k kind, name string) bool { return holds(p, m.needs(k, name)) }
+}
+
+// holds reports whether p was granted every scope of need; a nil p holds
+// none.
+func holds(p *authn.Principal, need []string) bool {
+	return len(need) == 0 || p != nil && len(p.MissingScopes(need)) == 0
 }
 
 func (m *Middleware) rulesFor(k kind) rules {
@@ -248,26 +250,16 @@ func (m *Middleware) rulesFor(k kind) rules {
 	return nil
 }
 
-// token is the verified token of the request, nil when there is none (a
-// nil *authn.Principal counts as none).
-func token(ctx context.Context) bearer.Token {
-	t := bearer.TokenFromContext(ctx)
-	if p, ok := t.(*authn.Principal); ok && p == nil {
-		return nil
-	}
-	return t
-}
-
-func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *rpcError) {
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *mcpwire.Error) {
 	m.log.LogAttrs(r.Context(), slog.LevelInfo, "request refused",
-		slog.String("path", r.URL.Path), slog.Int("status", e.status), slog.Int64("code", e.code), slog.String("reason", e.msg))
-	writeRPCError(w, e)
+		slog.String("path", r.URL.Path), slog.Int("status", e.Status), slog.Int("code", e.Code), slog.String("reason", e.Message))
+	mcpwire.WriteError(w, e)
 }
 
 func (m *Middleware) logFunc(r *http.Request) func(string, error) {
 	return func(msg string, err error) {
 		lvl := slog.LevelWarn
-		if errors.Is(err, context.Canceled) {
+		if err == nil || errors.Is(err, context.Canceled) {
 			lvl = slog.LevelDebug
 		}
 		m.log.LogAttrs(r.Context(), lvl, msg, slog.String("path", r.URL.Path), slog.Any("error", err))

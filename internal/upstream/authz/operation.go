@@ -1,7 +1,11 @@
 package authz
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // kind is what a pattern names: a tool, a resource or a prompt.
@@ -14,11 +18,17 @@ const (
 	kindPrompt
 )
 
-// operation is what one request asks to use, and what its Mcp-Name header
+// metaProtocolVersion is the params._meta member in which a 2026-07-28
+// request names its protocol version (SEP-2575); the go-sdk server decides
+// by it, not by the header, whether a request uses the new protocol.
+const metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
+
+// operation is what one message asks to use, and what its Mcp-Name header
 // must carry (MCP 2026-07-28 transports, "Standard headers", SEP-2243).
+// kind is kindNone for methods the policy does not govern.
 type operation struct {
 	kind  kind
-	names []string // matched against the kind's patterns; nil: no check
+	names []string // the tools, resources or prompts used
 	// headerName is the Mcp-Name value the body implies; hasHeaderName is
 	// false for methods without one (their Mcp-Name is ignored).
 	headerName    string
@@ -28,71 +38,143 @@ type operation struct {
 	headerRequired bool
 }
 
-// operationOf inspects a request's params. Params that the method needs to
-// be authorized but that are missing or not strings are refused with
-// -32602: what cannot be authorized is not forwarded.
-func operationOf(m message) (operation, *rpcError) {
-	var op operation
-	switch m.method {
-	case "tools/call", "prompts/get":
-		name, err := paramString(m, "name")
+// operationOf reads what a message of a governed method uses; messages of
+// other methods (and responses) are not inspected at all. Governed are
+// tools/call, prompts/get, resources/read, completion/complete,
+// subscriptions/listen's resource subscriptions, and resources/subscribe
+// (a subscription reveals the resource's updates) except in a request of
+// the sessionless generation: one whose MCP-Protocol-Version header
+// (sessionless) and params._meta protocol version both name 2026-07-28 or
+// later, where the method no longer exists and the upstream answers it.
+// Requests and notifications are governed alike. Params that a governed
+// method needs to be authorized but that are missing, ambiguous or of the
+// wrong type are refused with -32602: what cannot be authorized is not
+// forwarded.
+func operationOf(m *mcpwire.Message, sessionless bool) (operation, *mcpwire.Error) {
+	named := func(k kind, member string, required bool) (operation, *mcpwire.Error) {
+		s, err := m.ParamString(member)
 		if err != nil {
-			return op, err
+			return operation{}, err
 		}
-		op = operation{kind: kindTool, names: []string{name}, headerName: name, hasHeaderName: true, headerRequired: true}
-		if m.method == "prompts/get" {
-			op.kind = kindPrompt
+		return operation{kind: k, names: []string{s}, headerName: s, hasHeaderName: true, headerRequired: required}, nil
+	}
+	switch m.Method {
+	case "tools/call":
+		return named(kindTool, "name", true)
+	case "prompts/get":
+		return named(kindPrompt, "name", true)
+	case "resources/read":
+		return named(kindResource, "uri", true)
+	case "resources/subscribe":
+		if sessionless && metaSessionless(m.Params) {
+			return operation{}, nil
 		}
-	case "resources/read", "resources/subscribe", "resources/unsubscribe":
-		uri, err := paramString(m, "uri")
-		if err != nil {
-			return op, err
-		}
-		op = operation{headerName: uri, hasHeaderName: true, headerRequired: m.method == "resources/read"}
-		if m.method != "resources/unsubscribe" {
-			op.kind, op.names = kindResource, uriVariants(uri)
-		}
+		return named(kindResource, "uri", false)
+	case "subscriptions/listen":
+		return listenOf(m)
 	case "completion/complete":
 		return completionOf(m)
 	}
-	return op, nil
+	return operation{}, nil
+}
+
+// metaSessionless reports whether params._meta names a sessionless
+// protocol version; unreadable params do not.
+func metaSessionless(params json.RawMessage) bool {
+	p, err := mcpwire.Object(params, "_meta")
+	if err != nil {
+		return false
+	}
+	meta, err := mcpwire.Object(p["_meta"], metaProtocolVersion)
+	if err != nil {
+		return false
+	}
+	v, ok := mcpwire.String(meta[metaProtocolVersion])
+	return ok && mcpwire.Sessionless(v)
 }
 
 // completionOf authorizes completion/complete like the prompt or resource
 // (template) its ref names: completions can reveal what they complete.
-func completionOf(m message) (operation, *rpcError) {
-	params, err := object(m.params, paramKeys)
+func completionOf(m *mcpwire.Message) (operation, *mcpwire.Error) {
+	params, err := mcpwire.Object(m.Params, "ref")
 	if err != nil {
-		return operation{}, refuse(codeInvalidParams, m.id, "invalid params: %v", err)
+		return operation{}, invalidParams(m, "%v", err)
 	}
-	ref, err := object(params["ref"], paramKeys)
+	ref, err := mcpwire.Object(params["ref"], "type", "name", "uri")
 	if err != nil {
-		return operation{}, refuse(codeInvalidParams, m.id, "invalid params: ref: %v", err)
+		return operation{}, invalidParams(m, "ref: %v", err)
 	}
-	typ, _ := stringMember(ref, "type")
+	typ, _ := mcpwire.String(ref["type"])
 	switch typ {
 	case "ref/prompt":
-		if name, ok := stringMember(ref, "name"); ok {
+		if name, ok := mcpwire.String(ref["name"]); ok {
 			return operation{kind: kindPrompt, names: []string{name}}, nil
 		}
 	case "ref/resource":
-		if uri, ok := stringMember(ref, "uri"); ok {
-			return operation{kind: kindResource, names: uriVariants(uri)}, nil
+		if uri, ok := mcpwire.String(ref["uri"]); ok {
+			return operation{kind: kindResource, names: []string{uri}}, nil
 		}
 	}
-	return operation{}, refuse(codeInvalidParams, m.id, "invalid params: ref must be a ref/prompt with a name or a ref/resource with a uri")
+	return operation{}, invalidParams(m, "ref must be a ref/prompt with a name or a ref/resource with a uri")
 }
 
-func paramString(m message, key string) (string, *rpcError) {
-	params, err := object(m.params, paramKeys)
+// listenOf authorizes subscriptions/listen (MCP 2026-07-28, SEP-2575),
+// which replaced resources/subscribe, like a read of every URI in
+// params.notifications.resourceSubscriptions (absent or null: none).
+func listenOf(m *mcpwire.Message) (operation, *mcpwire.Error) {
+	op := operation{kind: kindResource}
+	if isNull(m.Params) {
+		return op, nil
+	}
+	params, err := mcpwire.Object(m.Params, "notifications")
 	if err != nil {
-		return "", refuse(codeInvalidParams, m.id, "invalid params for %s: %v", m.method, err)
+		return op, invalidParams(m, "%v", err)
 	}
-	s, ok := stringMember(params, key)
+	if isNull(params["notifications"]) {
+		return op, nil
+	}
+	notif, err := mcpwire.Object(params["notifications"], "resourceSubscriptions")
+	if err != nil {
+		return op, invalidParams(m, "notifications: %v", err)
+	}
+	subs := notif["resourceSubscriptions"]
+	if isNull(subs) {
+		return op, nil
+	}
+	raws, ok := array(subs)
 	if !ok {
-		return "", refuse(codeInvalidParams, m.id, "invalid params for %s: %q must be a string", m.method, key)
+		return op, invalidParams(m, "resourceSubscriptions must be an array of URIs")
 	}
-	return s, nil
+	for _, raw := range raws {
+		uri, ok := mcpwire.String(raw)
+		if !ok {
+			return op, invalidParams(m, "resourceSubscriptions must be an array of URIs")
+		}
+		op.names = append(op.names, uri)
+	}
+	return op, nil
+}
+
+// array returns the elements of a JSON array; ok is false for anything
+// else.
+func array(raw json.RawMessage) (elems []json.RawMessage, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &elems) != nil {
+		return nil, false
+	}
+	return elems, true
+}
+
+// isNull reports an absent member or a JSON null.
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+func invalidParams(m *mcpwire.Message, format string, args ...any) *mcpwire.Error {
+	e := mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidParams, m.ID, format, args...)
+	e.Message = "invalid params for " + m.Method + ": " + e.Message
+	return e
 }
 
 // listKind describes a list method whose result is filtered.
@@ -117,13 +199,4 @@ func listKindOf(method string) (listKind, bool) {
 		}
 	}
 	return listKind{}, false
-}
-
-// rawString decodes a JSON string; ok is false for anything else.
-func rawString(raw json.RawMessage) (string, bool) {
-	var s string
-	if firstByte(raw) != '"' || json.Unmarshal(raw, &s) != nil {
-		return "", false
-	}
-	return s, true
 }

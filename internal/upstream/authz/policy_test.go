@@ -49,7 +49,7 @@ func TestRulesNeeds(t *testing.T) {
 		"admin.*": {"tools:admin", "mcp:tools"},
 		"*.reset": {"tools:reset"},
 		"echo":    {"tools:echo"},
-	})
+	}, nameViews)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +63,16 @@ func TestRulesNeeds(t *testing.T) {
 		{[]string{"echo", "admin.reset"}, []string{"mcp:tools", "tools:reset", "tools:admin", "tools:echo"}},
 	}
 	for _, tt := range tests {
-		if got := rs.needs(tt.names...); !slices.Equal(got, tt.want) {
+		var targets [][]string
+		for _, n := range tt.names {
+			targets = append(targets, nameViews(n))
+		}
+		if got := rs.needs(targets...); !slices.Equal(got, tt.want) {
 			t.Errorf("needs(%q) = %q, want %q", tt.names, got, tt.want)
 		}
 	}
-	none, _ := compileRules("tool", map[string][]string{"admin.*": {"a"}})
-	if got := none.needs("echo"); got != nil {
+	none, _ := compileRules("tool", map[string][]string{"admin.*": {"a"}}, nameViews)
+	if got := none.needs(nameViews("echo")); got != nil {
 		t.Errorf("unmatched name needs %q, want nil", got)
 	}
 }
@@ -95,24 +99,5 @@ func TestCompileRulesErrors(t *testing.T) {
 	}
 	if _, err := New(Policy{Tools: map[string][]string{"x": {"repo:read", "https://api/x.y"}}}, Options{}); err != nil {
 		t.Errorf("valid policy refused: %v", err)
-	}
-}
-
-func TestURIVariants(t *testing.T) {
-	tests := []struct {
-		uri  string
-		want []string
-	}{
-		{"file:///secret/a", []string{"file:///secret/a"}},
-		{"file:///pub/../secret/a", []string{"file:///pub/../secret/a", "file:///secret/a"}},
-		{"file:///pub/%2e%2e/secret/a", []string{"file:///pub/%2e%2e/secret/a", "file:///secret/a"}},
-		{"https://h/a/./b/?q=1", []string{"https://h/a/./b/?q=1", "https://h/a/b/?q=1"}},
-		{"urn:x:../y", []string{"urn:x:../y"}}, // opaque: no path
-		{"%zz", []string{"%zz"}},               // unparsable: as is
-	}
-	for _, tt := range tests {
-		if got := uriVariants(tt.uri); !slices.Equal(got, tt.want) {
-			t.Errorf("uriVariants(%q) = %q, want %q", tt.uri, got, tt.want)
-		}
 	}
 }

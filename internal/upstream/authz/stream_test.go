@@ -8,22 +8,21 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
 )
 
 // readEvent reads lines up to a blank line.
-func readEvent(t *testing.T, r *bufio.Reader) string {
-	t.Helper()
+func readEvent(r *bufio.Reader) (string, error) {
 	var b strings.Builder
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			t.Fatalf("reading event: %v (so far %q)", err, b.String())
+			return b.String(), fmt.Errorf("reading event: %w (so far %q)", err, b.String())
 		}
 		if line == "\n" {
-			return b.String()
+			return b.String(), nil
 		}
 		b.WriteString(line)
 	}
@@ -60,26 +59,29 @@ func TestSSEProgressFlushedBeforeResult(t *testing.T) {
 		fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":%s}\n\n", lists["tools/list"])
 	})
 	srv := serve(t, up, authz.Options{})
-	resp := postStream(t, context.Background(), srv.URL, "mcp", call(7, "tools/list", ""))
+	resp := postStream(t, context.Background(), srv.URL, "mcp", rpc(7, "tools/list", ""))
 	defer resp.Body.Close()
 	if resp.Header.Get("Content-Length") != "" || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("headers %v", resp.Header)
 	}
 	r := bufio.NewReader(resp.Body)
 	got := make(chan string, 1)
-	go func() { got <- readEvent(t, r) }()
-	select {
-	case ev := <-got:
-		if !strings.Contains(ev, "notifications/progress") {
-			t.Fatalf("first event %q", ev)
+	go func() {
+		ev, err := readEvent(r)
+		if err != nil {
+			ev = err.Error()
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("progress notification held back until the result")
+		got <- ev
+	}()
+	// The upstream holds the result until release: the event can only
+	// arrive if it was flushed on its own.
+	if ev := testkit.Recv(t, got, testkit.DefaultTimeout, "the progress notification before the result"); !strings.Contains(ev, "notifications/progress") {
+		t.Fatalf("first event %q", ev)
 	}
 	close(release)
-	ev := readEvent(t, r)
-	if !strings.Contains(ev, `"echo"`) || strings.Contains(ev, "admin.reset") || strings.Contains(ev, "repo.delete") {
-		t.Fatalf("result event %q", ev)
+	ev, err := readEvent(r)
+	if err != nil || !strings.Contains(ev, `"echo"`) || strings.Contains(ev, "admin.reset") || strings.Contains(ev, "repo.delete") {
+		t.Fatalf("result event %q, %v", ev, err)
 	}
 }
 
@@ -115,16 +117,17 @@ func TestNonPOSTPassThrough(t *testing.T) {
 	}
 	resp, body = do(t, srv, http.MethodGet, "mcp", "", "Last-Event-ID: 4")
 	want := ": keepalive\n\nid: 5\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n" +
-		"id: 6\nevent: message\ndata: {\"id\":\"old\",\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"name\":\"echo\"}]}}\n\n"
+		"event: message\nid: 6\ndata: {\"id\":\"old\",\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"name\":\"echo\"}]}}\n\n"
 	if resp.StatusCode != 200 || body != want {
 		t.Errorf("GET stream:\n got %q\nwant %q", body, want)
 	}
 }
 
-// TestUninspectableResponses: a list response that is compressed or
-// larger than the cap is refused with 502 (a JSON-RPC error), never
-// forwarded unfiltered; an oversized event cuts the stream and the
-// upstream's write fails.
+// TestUninspectableResponses: a list response that is compressed, larger
+// than the cap, not JSON, or that answers no request of the POST is
+// refused with 502 (a JSON-RPC error answering the request), never
+// forwarded unfiltered; an oversized event ends the stream after an error
+// event for the request, and the upstream's write fails.
 func TestUninspectableResponses(t *testing.T) {
 	noLeak(t)
 	writeErr := make(chan error, 1)
@@ -134,6 +137,18 @@ func TestUninspectableResponses(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Encoding", "gzip")
 			io.WriteString(w, "\x1f\x8b...")
+		case "unsolicited":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"admin.reset"}]}}`)
+		case "string-id":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"jsonrpc":"2.0","id":"1","result":{"tools":[{"name":"admin.reset"}]}}`)
+		case "invalid":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin.reset"}`)
+		case "duplicate":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"tools":[]},"result":{"tools":[{"name":"admin.reset"}]}}`)
 		case "big":
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"admin.reset","description":%q}]}}`, strings.Repeat("x", 600))
@@ -145,14 +160,17 @@ func TestUninspectableResponses(t *testing.T) {
 		}
 	})
 	srv := serve(t, up, authz.Options{MaxResponseBytes: 512})
-	for _, mode := range []string{"gzip", "big"} {
-		resp, body := do(t, srv, http.MethodPost, "mcp", call(1, "tools/list", ""), "X-Mode: "+mode)
-		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, `"code":-32603`) || strings.Contains(body, "admin.reset") {
+	for _, mode := range []string{"gzip", "big", "unsolicited", "string-id", "invalid", "duplicate"} {
+		resp, body := do(t, srv, http.MethodPost, "mcp", rpc(1, "tools/list", ""), "X-Mode: "+mode)
+		want := `{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"upstream response could not be authorized"}}` + "\n"
+		if resp.StatusCode != http.StatusBadGateway || body != want {
 			t.Errorf("%s: %d %q", mode, resp.StatusCode, body)
 		}
 	}
-	resp, body := do(t, srv, http.MethodPost, "mcp", call(1, "tools/list", ""), "X-Mode: bigsse")
-	if resp.StatusCode != 200 || !strings.Contains(body, "notifications/progress") || strings.Contains(body, "admin.reset") {
+	resp, body := do(t, srv, http.MethodPost, "mcp", rpc(1, "tools/list", ""), "X-Mode: bigsse")
+	want := "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n" +
+		"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32603,\"message\":\"upstream response could not be authorized\"}}\n\n"
+	if resp.StatusCode != 200 || body != want {
 		t.Errorf("bigsse: %d %q", resp.StatusCode, body)
 	}
 	if err := <-writeErr; err == nil {
@@ -164,9 +182,9 @@ func TestUninspectableResponses(t *testing.T) {
 // upstream handler's context; nothing is left running.
 func TestClientDisconnect(t *testing.T) {
 	noLeak(t)
-	started, ended := make(chan struct{}), make(chan struct{})
+	started, ended := make(chan struct{}), make(chan struct{}, 1)
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer close(ended)
+		defer func() { ended <- struct{}{} }()
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n")
 		http.NewResponseController(w).Flush()
@@ -175,14 +193,10 @@ func TestClientDisconnect(t *testing.T) {
 	})
 	srv := serve(t, up, authz.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
-	resp := postStream(t, ctx, srv.URL, "mcp", call(1, "tools/list", ""))
+	resp := postStream(t, ctx, srv.URL, "mcp", rpc(1, "tools/list", ""))
 	<-started
 	cancel()
 	resp.Body.Close()
-	select {
-	case <-ended:
-	case <-time.After(5 * time.Second):
-		t.Fatal("upstream handler still running after the client left")
-	}
+	testkit.Recv(t, ended, testkit.DefaultTimeout, "the upstream handler to return after the client left")
 	http.DefaultClient.CloseIdleConnections()
 }

@@ -2,43 +2,62 @@ package authz
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // errResponseTooLarge: a response that must be inspected exceeds the cap.
-var errResponseTooLarge = errors.New("authz: upstream response exceeds the size cap")
+var errResponseTooLarge = fmt.Errorf("%w: it exceeds the size cap", errUnauthorizable)
 
 type writerMode int
 
 const (
 	modeUndecided writerMode = iota
 	modePass                 // forwarded unchanged
-	modeBuffer               // JSON: held whole, filtered at finish
-	modeSSE                  // event stream: filtered event by event
+	modeBuffer               // JSON: held whole, checked at finish
+	modeSSE                  // event stream: checked event by event
 	modeFailed               // refused; nothing more is written
 )
 
-// filterWriter is the http.ResponseWriter handed to the upstream when its
-// response may carry list results. It decides on the first WriteHeader or
-// Write: text/event-stream is rewritten event by event (Content-Length
-// dropped); on POST anything else is buffered up to max, filtered and
+// filterWriter is the http.ResponseWriter handed to the upstream. It
+// decides on the first WriteHeader or Write: text/event-stream is checked
+// event by event with the [mcpwire.Splitter] grammar (Content-Length
+// dropped); on POST anything else is buffered up to max, checked and
 // written with a fresh Content-Length; on GET anything but an event stream
 // passes through. A compressed body (Content-Encoding other than identity)
 // cannot be inspected and is refused with 502.
+//
+// What cannot be authorized is never forwarded: a JSON answer becomes 502
+// with a JSON-RPC internal error (-32603, "upstream response could not be
+// authorized"). An event stream's headers are already sent, so instead
+// every request of the POST not answered yet gets an error event with
+// that code and message, the stream ends (the upstream's writes fail and
+// its context is cancelled), and the rest of the upstream's answer is
+// dropped; a GET stream just ends. A non-2xx answer whose body is not
+// JSON-RPC at all (a transport error page, such as a plain-text 404 for
+// an unknown session) passes unchanged: clients do not read responses out
+// of it.
 type filterWriter struct {
 	w      http.ResponseWriter
-	l      *lister
+	a      *answerFilter
 	max    int
-	buffer bool // POST: buffer non-SSE bodies
+	post   bool
+	order  []mcpwire.Key   // the POST's requests, in body order
+	failID json.RawMessage // the id a JSON 502 answers (one request)
+	cancel context.CancelFunc
 	log    func(msg string, err error)
 
 	mode   writerMode
 	status int
 	buf    bytes.Buffer
-	sse    *sseRewriter
+	split  *mcpwire.Splitter
 	flush  func()
 }
 
@@ -46,13 +65,6 @@ var (
 	_ http.ResponseWriter = (*filterWriter)(nil)
 	_ http.Flusher        = (*filterWriter)(nil)
 )
-
-func newFilterWriter(w http.ResponseWriter, l *lister, max int, buffer bool, log func(string, error)) *filterWriter {
-	fw := &filterWriter{w: w, l: l, max: max, buffer: buffer, log: log}
-	rc := http.NewResponseController(w)
-	fw.flush = func() { _ = rc.Flush() }
-	return fw
-}
 
 // Header implements http.ResponseWriter.
 func (f *filterWriter) Header() http.Header { return f.w.Header() }
@@ -70,22 +82,18 @@ func (f *filterWriter) WriteHeader(code int) {
 	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	encoded := h.Get("Content-Encoding") != "" && h.Get("Content-Encoding") != "identity"
 	switch {
-	case ct == "text/event-stream" || f.buffer:
-		if encoded {
-			f.fail("upstream response is compressed and cannot be authorized", nil)
-			return
-		}
-		if ct == "text/event-stream" {
-			f.mode = modeSSE
-			f.sse = &sseRewriter{out: f.w, flush: f.flush, rewrite: f.l.filter, max: f.max}
-			h.Del("Content-Length")
-			f.w.WriteHeader(code)
-			return
-		}
-		f.mode, f.status = modeBuffer, code
-	default:
+	case ct != "text/event-stream" && !f.post:
 		f.mode = modePass
 		f.w.WriteHeader(code)
+	case encoded:
+		f.failJSON("upstream response is compressed", errUnauthorizable)
+	case ct == "text/event-stream":
+		f.mode = modeSSE
+		f.split = &mcpwire.Splitter{Max: f.max, OnEvent: f.event}
+		h.Del("Content-Length")
+		f.w.WriteHeader(code)
+	default:
+		f.mode, f.status = modeBuffer, code
 	}
 }
 
@@ -98,25 +106,56 @@ func (f *filterWriter) Write(p []byte) (int, error) {
 	case modePass:
 		return f.w.Write(p)
 	case modeSSE:
-		n, err := f.sse.Write(p)
-		if errors.Is(err, errEventTooLarge) {
-			f.mode = modeFailed
-			f.log("upstream event too large to authorize; stream cut", err)
+		n, err := f.split.Write(p)
+		if err != nil && (errors.Is(err, errUnauthorizable) || errors.Is(err, mcpwire.ErrEventTooLarge)) {
+			f.failStream(err)
 		}
 		return n, err
 	case modeBuffer:
 		if f.buf.Len()+len(p) > f.max {
-			f.fail("upstream response too large to authorize", errResponseTooLarge)
+			f.failJSON("upstream response too large to authorize", errResponseTooLarge)
 			return 0, errResponseTooLarge
 		}
 		return f.buf.Write(p)
 	}
-	return 0, errResponseTooLarge
+	return 0, errUnauthorizable
+}
+
+// event checks one complete event and forwards it. An event is forwarded
+// byte for byte only when it is unchanged and has no CR: clients split
+// lines differently (the go-sdk client ends lines at LF only and trims
+// field values, where the SSE grammar also ends them at a lone CR), and
+// only an LF-only event reads the same to all of them. Any other event is
+// re-encoded as [mcpwire.ParseEvent] read it ([mcpwire.EncodeEvent]:
+// comments, unknown fields and a stream's opening BOM dropped; an event
+// left with no field becomes a comment line).
+func (f *filterWriter) event(raw []byte) error {
+	out := raw
+	ev := mcpwire.ParseEvent(raw)
+	changed := false
+	if ev.HasData {
+		data, ch, err := f.a.filter(ev.Data)
+		if err != nil {
+			return err
+		}
+		ev.Data, changed = data, ch
+	}
+	if changed || bytes.IndexByte(raw, '\r') >= 0 {
+		out = mcpwire.EncodeEvent(ev)
+		if len(out) == 1 { // no field: keep the keep-alive a comment was
+			out = []byte(":\n\n")
+		}
+	}
+	if _, err := f.w.Write(out); err != nil {
+		return err
+	}
+	f.flush()
+	return nil
 }
 
 // Flush implements http.Flusher; buffered JSON is flushed only at finish.
 func (f *filterWriter) Flush() {
-	if f.mode == modePass || f.mode == modeSSE || f.mode == modeUndecided && !f.buffer {
+	if f.mode == modePass || f.mode == modeSSE || f.mode == modeUndecided && !f.post {
 		f.flush()
 	}
 }
@@ -124,15 +163,25 @@ func (f *filterWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (f *filterWriter) Unwrap() http.ResponseWriter { return f.w }
 
-// finish writes what was held back once the upstream handler returned.
+// finish writes what was held back once the upstream handler returned. An
+// event stream's incomplete final event is dropped: clients discard it
+// (HTML Living Standard §9.2.6), and so it is not inspected.
 func (f *filterWriter) finish() {
 	switch f.mode {
 	case modeSSE:
-		if err := f.sse.Close(); err != nil {
-			f.log("writing the last event", err)
+		f.split.OnEvent = func([]byte) error { return nil }
+		if tail, _ := f.split.Flush(); tail {
+			f.log("upstream stream ended inside an event; the incomplete event was dropped", nil)
 		}
 	case modeBuffer:
-		out, _ := f.l.filter(f.buf.Bytes())
+		out, _, err := f.a.filter(f.buf.Bytes())
+		switch {
+		case errors.Is(err, errNotJSONRPC) && (f.status < 200 || f.status > 299):
+			out = f.buf.Bytes()
+		case err != nil:
+			f.failJSON("upstream response could not be authorized", err)
+			return
+		}
 		if f.status != http.StatusNoContent && f.status != http.StatusNotModified {
 			f.w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 		}
@@ -141,8 +190,29 @@ func (f *filterWriter) finish() {
 	}
 }
 
-func (f *filterWriter) fail(msg string, err error) {
+// failJSON answers 502 with a JSON-RPC error instead of the upstream's
+// answer, which has not been sent.
+func (f *filterWriter) failJSON(msg string, err error) {
 	f.mode = modeFailed
 	f.log(msg, err)
-	writeRPCError(f.w, &rpcError{status: http.StatusBadGateway, code: codeInternalError, msg: msg})
+	f.cancel()
+	mcpwire.WriteError(f.w, &mcpwire.Error{Status: http.StatusBadGateway, Code: mcpwire.CodeInternalError,
+		ID: f.failID, Message: errUnauthorizable.Error()})
+}
+
+// failStream ends an event stream whose next event cannot be authorized:
+// an error event for every request not answered yet, then nothing more.
+func (f *filterWriter) failStream(err error) {
+	f.mode = modeFailed
+	f.log("upstream event could not be authorized; stream ended", err)
+	f.cancel()
+	if f.a.requests != nil {
+		for _, id := range f.a.unanswered(f.order) {
+			ev := mcpwire.MessageEvent(mcpwire.ErrorBody(id, mcpwire.CodeInternalError, errUnauthorizable.Error(), nil))
+			if _, werr := f.w.Write(ev); werr != nil {
+				return
+			}
+		}
+	}
+	f.flush()
 }
