@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 
-	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream"
@@ -42,8 +40,11 @@ func sessionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 
 // routeHandler builds what a route serves once authorized: the upstream
 // (built-in tools, an HTTP MCP server, or a stdio process per session)
-// behind the per-tool scope middleware. The closer stops the upstream's
-// streams and processes at shutdown; it may be nil.
+// behind the per-tool scope middleware; gateway.New mounts the one body
+// reader (call.Read, capped at max_body_bytes) in front of it. A stdio
+// route's process gets the caller's identity as environment variables
+// unless its identity is none (identity.ForStdio). The closer stops the
+// upstream's streams and processes at shutdown; it may be nil.
 func routeHandler(cfg *config.Config, rc config.Route, required []string, key []byte, log *slog.Logger) (http.Handler, io.Closer, error) {
 	resource := gateway.ResourceURL(cfg.PublicURL, rc.Path)
 	log = log.With("route", rc.Path)
@@ -53,7 +54,7 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 	)
 	switch rc.Kind() {
 	case config.KindBuiltin:
-		h = upstream.NewBuiltin(upstream.BuiltinOptions{Version: version, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
+		h = upstream.NewBuiltin(upstream.BuiltinOptions{Version: version, Logger: log})
 	case config.KindHTTP:
 		inj, err := identity.FromConfig(rc.Identity, rc.IdentityKeyEnv, rc.StaticCredentialEnv, resource, os.Getenv)
 		if err != nil {
@@ -62,7 +63,7 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 		p, err := httpproxy.New(httpproxy.Options{
 			URL: rc.Upstream, Transport: rc.Transport, RouteID: rc.Path, SessionKey: key,
 			Timeout: rc.Timeout, MaxStreamsPerPrincipal: rc.MaxStreamsPerPrincipal,
-			MaxBodyBytes: cfg.MaxBodyBytes, Identity: inj, Logger: log,
+			Identity: inj, Logger: log,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -71,7 +72,7 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 	case config.KindStdio:
 		s, err := stdio.New(stdio.Options{
 			Command: rc.Command(), Env: rc.Env, Dir: rc.Dir, MaxProcesses: rc.MaxProcesses,
-			MaxBodyBytes: cfg.MaxBodyBytes, Identity: stdioIdentity(rc.Identity), Logger: log,
+			Identity: identity.ForStdio(rc.Identity), Logger: log,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -84,7 +85,6 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 	}
 	mw, err := authz.New(authz.Policy{Tools: rc.ToolScopes, Resources: rc.ResourceScopes, Prompts: rc.PromptScopes}, authz.Options{
 		RequiredScopes: required,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         log,
 		Deny: func(w http.ResponseWriter, _ *http.Request, scopes []string) {
 			bearer.WriteError(w, bearer.ErrInsufficientScope(scopes), metaURL, nil)
@@ -94,21 +94,4 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 		return nil, nil, fmt.Errorf("tool_scopes: %w", err)
 	}
 	return mw.Wrap(h), closer, nil
-}
-
-// stdioIdentity hands a stdio process, which runs per session and so per
-// user, the caller's identity as environment variables. A pipe to a child
-// process needs no signature; "none" passes nothing.
-func stdioIdentity(mode string) func(p *authn.Principal) map[string]string {
-	if mode == identity.ModeNone || mode == "" {
-		return nil
-	}
-	return func(p *authn.Principal) map[string]string {
-		return map[string]string{
-			"MCP_GATEWAY_SUBJECT":   p.Subject,
-			"MCP_GATEWAY_CLIENT_ID": p.ClientID,
-			"MCP_GATEWAY_ISSUER":    p.Issuer,
-			"MCP_GATEWAY_SCOPES":    strings.Join(p.Scopes, " "),
-		}
-	}
 }

@@ -1,38 +1,19 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
-// JSON-RPC error codes used by the gateway's own (non-OAuth) refusals. The
-// MCP transport spec lets a 403 for a bad Origin carry a JSON-RPC error
-// with no id.
-const (
-	codeForbidden    = -32000
-	codeInvalidReq   = -32600
-	codeInternalErr  = -32603
-	codeRequestLarge = -32001
-)
-
-// writeJSONRPCError is the one place the gateway writes a JSON-RPC error
-// without an id (OAuth errors go through bearer.WriteError).
-func writeJSONRPCError(w http.ResponseWriter, status, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"jsonrpc": "2.0",
-		"id":      nil,
-		"error":   map[string]any{"code": code, "message": msg},
-	})
-}
-
-// httpError renders echo's routing errors (404, 405) and panics as JSON.
+// httpError renders echo's routing errors (404, 405) and panics as JSON-RPC
+// errors without an id (mcpwire.WriteError): -32600 below 500, -32603 from
+// 500.
 func (s *Server) httpError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -45,24 +26,11 @@ func (s *Server) httpError(err error, c echo.Context) {
 	} else {
 		s.log.Error("handler error", "path", c.Request().URL.Path, "err", err)
 	}
-	code := codeInvalidReq
+	code := mcpwire.CodeInvalidRequest
 	if status >= 500 {
-		code = codeInternalErr
+		code = mcpwire.CodeInternalError
 	}
-	writeJSONRPCError(c.Response(), status, code, msg)
-}
-
-// maxBody caps request bodies; readers past the cap get an error and the
-// MCP handler answers 413.
-func maxBody(n int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > n {
-			writeJSONRPCError(w, http.StatusRequestEntityTooLarge, codeRequestLarge, "request body too large")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
-		next.ServeHTTP(w, r)
-	})
+	mcpwire.WriteError(c.Response(), mcpwire.Errorf(status, code, nil, "%s", msg))
 }
 
 // accessLog logs one line per request at debug level.

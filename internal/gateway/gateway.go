@@ -1,7 +1,9 @@
 // Package gateway is mcp-gateway's HTTP face: routes, the bearer middleware,
-// Protected Resource Metadata, Origin checks, health endpoints and graceful
-// shutdown. It knows nothing of JWTs: it asks a [TokenVerifier] and receives
-// an authn.Principal.
+// the one body reader of MCP requests (call.Read), Protected Resource
+// Metadata, Origin checks, health endpoints and graceful shutdown. It knows
+// nothing of JWTs: it asks a [TokenVerifier] and receives an
+// authn.Principal. Its own refusals are JSON-RPC errors written by
+// internal/mcpwire (OAuth errors by pkg/bearer).
 package gateway
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
@@ -44,8 +47,11 @@ type Route struct {
 	RequiredScopes []string
 	// ScopesSupported is the route's PRM scopes_supported.
 	ScopesSupported []string
-	// Handler serves MCP once the request is authorized; the principal is in
-	// the request context (see [PrincipalFromContext]).
+	// Handler serves MCP once the request is authorized. call.From on the
+	// request's context gives the principal and, for POST, the body that
+	// the gateway read, capped and parsed once (call.Read); the Handler must
+	// not read or cap the body again (it may read r.Body, which replays the
+	// same bytes).
 	Handler http.Handler
 }
 
@@ -63,7 +69,8 @@ type Options struct {
 	AllowedOrigins []string
 	// InsecureAllowLoopbackOrigins accepts any loopback http(s) Origin.
 	InsecureAllowLoopbackOrigins bool
-	// MaxBodyBytes caps request bodies (413 beyond).
+	// MaxBodyBytes caps the POST bodies of MCP routes (413 beyond; <= 0:
+	// call.DefaultMaxBodyBytes). It is the only cap: call.Read applies it.
 	MaxBodyBytes int64
 	// Ready gates /readyz; nil means always ready.
 	Ready ReadyChecker
@@ -135,10 +142,9 @@ func (s *Server) addRoute(r Route) error {
 				slog.String("error", e.Code), slog.Any("cause", cause))
 		},
 	})
-	h := s.origins.wrap(authz(r.Handler))
-	if s.opts.MaxBodyBytes > 0 {
-		h = maxBody(s.opts.MaxBodyBytes, h)
-	}
+	// Origin first (403 before anything else), then the token, then the one
+	// read of the body, for every route kind.
+	h := s.origins.wrap(authz(call.Read(s.opts.MaxBodyBytes, r.Handler)))
 	s.echo.Any(r.Path, echo.WrapHandler(h))
 	return nil
 }
@@ -156,12 +162,6 @@ func verifyFunc(v TokenVerifier) bearer.VerifyFunc {
 		}
 		return p, nil
 	}
-}
-
-// PrincipalFromContext returns the verified principal of an authorized request.
-func PrincipalFromContext(ctx context.Context) (*authn.Principal, bool) {
-	p, ok := bearer.TokenFromContext(ctx).(*authn.Principal)
-	return p, ok
 }
 
 func (s *Server) readyz(c echo.Context) error {
@@ -183,7 +183,7 @@ type ServeOptions struct {
 // MCP responses may be long-lived SSE streams.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, o ServeOptions) error {
 	srv := &http.Server{
-		Handler:           s.echo,
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: o.ReadHeaderTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,

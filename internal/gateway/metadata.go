@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -52,7 +53,7 @@ func metadataHandler(doc oauthmeta.ProtectedResourceMetadata) echo.HandlerFunc {
 		h := c.Response().Header()
 		h.Set("Access-Control-Allow-Origin", "*")
 		h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Content-Type, MCP-Protocol-Version")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, "+mcpwire.HeaderProtocolVersion)
 		if c.Request().Method == http.MethodOptions {
 			return c.NoContent(http.StatusNoContent)
 		}

@@ -7,14 +7,16 @@ import (
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // corsAllowHeaders are the request headers MCP clients send (MCP transports;
 // 2026-07-28 adds Mcp-Method and Mcp-Name).
-const corsAllowHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name"
+const corsAllowHeaders = "Authorization, Content-Type, Accept, " + mcpwire.HeaderSessionID + ", " + mcpwire.HeaderProtocolVersion + ", " +
+	mcpwire.HeaderLastEventID + ", " + mcpwire.HeaderMethod + ", " + mcpwire.HeaderName
 
 // corsExposeHeaders are the response headers browser clients must read.
-const corsExposeHeaders = "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"
+const corsExposeHeaders = "WWW-Authenticate, " + mcpwire.HeaderSessionID + ", " + mcpwire.HeaderProtocolVersion
 
 // originPolicy implements the MCP transport rule "servers MUST validate the
 // Origin header; if invalid, respond 403" and the matching CORS answers.
@@ -59,7 +61,8 @@ func (p *originPolicy) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if !p.allows(origin) {
-			writeJSONRPCError(w, http.StatusForbidden, codeForbidden, "Origin not allowed")
+			// The MCP transport lets this 403 carry a JSON-RPC error with no id.
+			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusForbidden, mcpwire.CodeServerError, nil, "Origin not allowed"))
 			return
 		}
 		h := w.Header()

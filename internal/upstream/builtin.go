@@ -1,5 +1,10 @@
-// Package upstream is what the gateway serves once a request is authorized:
-// the built-in MCP tools today; HTTP and stdio upstream MCP servers later.
+// Package upstream is what the gateway serves once a request is authorized.
+// This package is the built-in MCP server (tools whoami and echo, on the
+// official go-sdk); its subpackages front other MCP servers and carry what
+// they share: httpproxy (Streamable HTTP and legacy HTTP+SSE upstreams),
+// stdio (a process per session), authz (per-tool, resource and prompt
+// scopes), call (the request's principal and parsed body) and identity
+// (what an upstream learns of the caller).
 package upstream
 
 import (
@@ -12,15 +17,14 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
-	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
 
 // BuiltinOptions configure [NewBuiltin].
 type BuiltinOptions struct {
 	// Version is reported as serverInfo.version.
 	Version string
-	// MaxBodyBytes caps request bodies (the SDK answers 413 beyond).
-	MaxBodyBytes int64
 	// SessionTimeout closes idle sessions (default 30m).
 	SessionTimeout time.Duration
 	// Logger receives SDK transport logs.
@@ -54,15 +58,27 @@ type EchoResult struct {
 // sessionless 2026-07-28 generation go to a stateless handler, older ones to
 // a stateful one with Mcp-Session-Id sessions. Each session is
 // bound to the principal (issuer and subject) that created it; the SDK
-// refuses another principal presenting its Mcp-Session-Id with 403. The
-// handler must sit behind the bearer middleware: without a principal in the
-// request context every request is refused.
+// refuses another principal presenting its Mcp-Session-Id with 403.
+//
+// It declares exactly what it serves, in initialize and server/discover:
+// the tools capability (without listChanged: the tool list never changes)
+// and nothing else; prompts, resources and their templates, logging and
+// completions methods get -32601 (see [servedCapabilities]).
+//
+// The handler must sit behind the gateway's bearer middleware and call.Read
+// (see [WithSDKIdentity]): without a principal every request is refused
+// with 401, and a POST whose body call.Read did not read with 500. The body
+// is capped there, once; the SDK reads the bytes call.Read replays.
 func NewBuiltin(o BuiltinOptions) http.Handler {
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 30 * time.Minute
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "mcp-gateway", Title: "MCP Gateway built-in tools", Version: o.Version},
-		&mcp.ServerOptions{Instructions: "Built-in tools of mcp-gateway: whoami shows the identity the gateway verified; echo returns its input."})
+		&mcp.ServerOptions{
+			Instructions: "Built-in tools of mcp-gateway: whoami shows the identity the gateway verified; echo returns its input.",
+			Capabilities: servedCapabilities(),
+		})
+	srv.AddReceivingMiddleware(onlyDeclared(servedCapabilities()))
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "whoami",
 		Description: "Show the identity the gateway verified for this request (subject, client, scopes, issuer, audience, expiry). Never shows the token.",
@@ -75,8 +91,10 @@ func NewBuiltin(o BuiltinOptions) http.Handler {
 	}, echo)
 	getServer := func(*http.Request) *mcp.Server { return srv }
 	opts := mcp.StreamableHTTPOptions{
-		SessionTimeout:      o.SessionTimeout,
-		MaxRequestBodyBytes: o.MaxBodyBytes,
+		SessionTimeout: o.SessionTimeout,
+		// call.Read in front capped the body; WithSDKIdentity refuses a
+		// POST it did not read.
+		MaxRequestBodyBytes: -1,
 		Logger:              o.Logger,
 		// The gateway validates Origin itself and may sit behind a proxy
 		// whose Host is not loopback.
@@ -117,16 +135,18 @@ func nonNil(s []string) []string {
 // sdkPrincipalKey is the TokenInfo.Extra key holding the *authn.Principal.
 const sdkPrincipalKey = "principal"
 
-// WithSDKIdentity hands the principal that pkg/bearer stored in the request
-// context to the go-sdk (auth.TokenInfo), which binds sessions to
-// TokenInfo.UserID and passes TokenInfo to tool handlers. The SDK exposes no
-// setter for its context key, so its own RequireBearerToken is used with a
-// verifier that only reads the already-verified principal: the token is not
-// parsed again.
+// WithSDKIdentity hands the principal that the gateway's front stored in
+// the request context (call.PrincipalFrom) to the go-sdk (auth.TokenInfo),
+// which binds sessions to TokenInfo.UserID and passes TokenInfo to tool
+// handlers. The SDK exposes no setter for its context key, so its own
+// RequireBearerToken is used with a verifier that only reads the
+// already-verified principal: the token is not parsed again. A POST must
+// carry the body call.Read parsed (else 500: the body would be uncapped);
+// the SDK then reads the bytes call.Read replays.
 func WithSDKIdentity(next http.Handler) http.Handler {
-	return auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
-		p, ok := PrincipalFrom(ctx)
-		if !ok {
+	sdk := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+		p := call.PrincipalFrom(ctx)
+		if p == nil {
 			return nil, auth.ErrInvalidToken
 		}
 		return &auth.TokenInfo{
@@ -136,6 +156,13 @@ func WithSDKIdentity(next http.Handler) http.Handler {
 			Extra:      map[string]any{sdkPrincipalKey: p},
 		}, nil
 	}, &auth.RequireBearerTokenOptions{ClockSkew: 5 * time.Minute})(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && call.From(r.Context()).Body == nil && call.PrincipalFrom(r.Context()) != nil {
+			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusInternalServerError, mcpwire.CodeInternalError, nil, "the gateway did not read the request body"))
+			return
+		}
+		sdk.ServeHTTP(w, r)
+	})
 }
 
 // PrincipalFromSDK returns the principal carried by a go-sdk TokenInfo.
@@ -147,29 +174,16 @@ func PrincipalFromSDK(ti *auth.TokenInfo) *authn.Principal {
 	return p
 }
 
-// sessionlessVersion is the first protocol version without sessions; every
-// POST of that generation carries MCP-Protocol-Version (MCP 2026-07-28,
-// transports).
-const sessionlessVersion = "2026-07-28"
-
 // byProtocolGeneration sends requests whose MCP-Protocol-Version header names
-// the sessionless generation (ISO dates compare as strings) to stateless and
+// the sessionless generation (mcpwire.Sessionless) to stateless and
 // everything else, including the header-less initialize of 2025 clients, to
 // stateful.
 func byProtocolGeneration(stateful, stateless http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get("MCP-Protocol-Version"); v >= sessionlessVersion {
+		if mcpwire.Sessionless(r.Header.Get(mcpwire.HeaderProtocolVersion)) {
 			stateless.ServeHTTP(w, r)
 			return
 		}
 		stateful.ServeHTTP(w, r)
 	})
-}
-
-// PrincipalFrom returns the principal the gateway's bearer middleware
-// stored in ctx, for upstream handlers (HTTP, stdio) that act on the
-// caller's behalf.
-func PrincipalFrom(ctx context.Context) (*authn.Principal, bool) {
-	p, ok := bearer.TokenFromContext(ctx).(*authn.Principal)
-	return p, ok && p != nil
 }

@@ -22,8 +22,14 @@
 //
 // # A faithful relay
 //
+// The POST body is the one the gateway's front (call.Read) read, capped and
+// parsed once with internal/mcpwire's strict parser; the relay takes it, and
+// the principal, from call.From and never reads the request body itself.
 // Messages are relayed as raw JSON, never re-encoded beyond removing
-// insignificant whitespace (one message per line on stdin). A POST that holds
+// insignificant whitespace (one message per line on stdin: the stdio
+// transport forbids embedded newlines). Responses are matched to requests
+// by mcpwire.Key, so an id the child spells differently (1 for 1.0) still
+// answers its request. A POST that holds
 // only notifications or responses is written to the child and answered 202.
 // A POST with requests is answered as an SSE stream (text/event-stream; the
 // client must accept it, else 406) that carries the responses to exactly its
@@ -81,8 +87,10 @@
 // # Environment, logs, shutdown
 //
 // The child gets only PATH, HOME and LANG from the gateway's environment, plus
-// Options.Env and Options.Identity: never the gateway's secrets, and never a
-// token. Its stderr is logged line by line (lines cut at 4 KiB) with its pid
+// Options.Env and the variables of Options.Identity (an identity.Injector
+// applied once per process; identity.Env turns its headers into variables,
+// so MCP-Gateway-Subject becomes MCP_GATEWAY_SUBJECT): never the gateway's
+// secrets, and never a token. Its stderr is logged line by line (lines cut at 4 KiB) with its pid
 // and session. Each child runs in its own process group; stopping it closes
 // its stdin and sends SIGTERM to the group, then SIGKILL after
 // Options.StopTimeout (default 5s), and reaps it. [Server.Close] stops every
@@ -93,8 +101,9 @@
 // Origin, the bearer token, scopes (route, tool, resource, prompt) and the
 // number of streams per principal are the gateway's job in front of this
 // handler; Mcp-Method/Mcp-Name headers belong to the 2026-07-28 generation,
-// which is not served here. The child's messages are checked only for being
-// JSON-RPC 2.0 objects or arrays; their content is not. Sessions live in the
+// which is not served here. The child's stdout lines are parsed with the
+// same strict parser (a line it refuses is logged and dropped); their
+// content is not checked. Sessions live in the
 // memory of one gateway replica: behind several replicas a stdio route needs
 // session affinity on Mcp-Session-Id (unlike HTTP upstreams, a local process
 // cannot be reached from another replica).

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 const everythingPkg = "@modelcontextprotocol/server-everything"
@@ -46,7 +47,7 @@ func everythingCommand(t *testing.T) []string {
 // process (node included) and no goroutine behind.
 func TestEverythingServer(t *testing.T) {
 	argv := everythingCommand(t)
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	t.Setenv("MCPGW_TEST_SECRET", "do-not-leak")
 	h := newHarness(t, func(o *Options) {
 		o.Command = argv
@@ -86,7 +87,7 @@ func TestEverythingServer(t *testing.T) {
 	if res, err := cs.CallTool(ctx, params); err != nil || res.IsError {
 		t.Fatalf("long running operation: %+v, %v", res, err)
 	}
-	waitFor(t, 5*time.Second, "3 progress notifications", func() bool {
+	waitFor(t, "3 progress notifications", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(progress) == 3

@@ -1,14 +1,10 @@
 package stdio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,35 +12,27 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata golden files")
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+)
 
 // golden compares got with testdata/name (rewritten with -update).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs:\ngot:  %s\nwant: %s", name, got, want)
-	}
+	testkit.Golden(t, "testdata/"+name, got)
 }
+
+// testEpoch starts the fake clocks of backoff tests.
+var testEpoch = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 // TestCrashMidCall proves that when the process dies during calls, every
 // caller gets an error (a call that got nothing yet: HTTP 502), the process
 // and session are gone, the session id then gets 404, and a new session
 // starts a fresh process once the backoff has passed.
 func TestCrashMidCall(t *testing.T) {
-	checkGoroutines(t)
-	h := newHarness(t, func(o *Options) { o.RestartBackoff = 50 * time.Millisecond })
+	testkit.CheckGoroutines(t)
+	clock := testkit.NewClock(testEpoch)
+	h := newHarness(t, func(o *Options) { o.now = clock.Now })
 	cs := h.connect(t, "alice", nil, nil)
 	pidText, _ := callText(t, cs, "pid", nil)
 	pid, _ := strconv.Atoi(pidText)
@@ -57,17 +45,17 @@ func TestCrashMidCall(t *testing.T) {
 			`{"jsonrpc":"2.0","id":"raw-slow","method":"tools/call","params":{"name":"slow","arguments":{"seconds":30}}}`,
 			map[string]string{hdrProtocolVersion: cs.InitializeResult().ProtocolVersion})
 	}()
-	time.Sleep(200 * time.Millisecond)
+	testkit.WaitContains(t, h.log, "slow tool started", testkit.DefaultTimeout)
 	if _, err := callText(t, cs, "crash", nil); err == nil {
 		t.Fatal("crash call succeeded")
 	}
-	resp := <-slow
+	resp := testkit.Recv(t, slow, testkit.DefaultTimeout, "the slow call's answer")
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), `"id":"raw-slow"`) || !strings.Contains(string(body), "upstream process exited") {
 		t.Fatalf("slow call after crash: %s %s", resp.Status, body)
 	}
-	waitFor(t, 5*time.Second, "crashed process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
+	waitFor(t, "crashed process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
 	r2 := h.rawPost(t, context.Background(), "alice", cs.ID(), `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`, nil)
 	_ = r2.Body.Close()
 	if r2.StatusCode != http.StatusNotFound {
@@ -76,7 +64,10 @@ func TestCrashMidCall(t *testing.T) {
 	if !strings.Contains(h.log.String(), "test server crashing") {
 		t.Error("the child's last stderr line is not in the log")
 	}
-	time.Sleep(150 * time.Millisecond) // the backoff after one crash
+	if failures, until := h.srv.backoff(); failures != 1 || !until.Equal(clock.Now().Add(DefaultRestartBackoff)) {
+		t.Fatalf("after one crash: failures=%d backoff until %v, want 1 and now+%v", failures, until, DefaultRestartBackoff)
+	}
+	clock.Advance(DefaultRestartBackoff) // the backoff after one crash passes
 	cs2 := h.connect(t, "alice", nil, nil)
 	if p2, err := callText(t, cs2, "pid", nil); err != nil || p2 == pidText {
 		t.Fatalf("new session's pid = %q, %v", p2, err)
@@ -87,10 +78,12 @@ func TestCrashMidCall(t *testing.T) {
 // initialize gives 502, then new sessions get 503 with Retry-After during a
 // backoff that doubles with each consecutive failure.
 func TestStartCrashBackoff(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
+	clock := testkit.NewClock(testEpoch)
 	h := newHarness(t, func(o *Options) {
 		o.Env = map[string]string{modeEnv: "startcrash"}
 		o.RestartBackoff = 300 * time.Millisecond
+		o.now = clock.Now
 	})
 	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 	status := func() (int, string, string) {
@@ -104,15 +97,16 @@ func TestStartCrashBackoff(t *testing.T) {
 		if code != http.StatusBadGateway || !strings.Contains(body, `"id":1`) {
 			t.Fatalf("round %d: initialize of a crashing server: %d %s", round, code, body)
 		}
-		failures, until := h.srv.backoff()
-		if failures != round+1 || time.Until(until) > wantBackoff || time.Until(until) < wantBackoff-250*time.Millisecond {
-			t.Fatalf("round %d: failures=%d backoff left %v, want %d and about %v", round, failures, time.Until(until), round+1, wantBackoff)
+		// The 502 may come from the failed write before the exit is reaped.
+		waitFor(t, "the failure to be counted", func() bool { f, _ := h.srv.backoff(); return f == round+1 })
+		if _, until := h.srv.backoff(); !until.Equal(clock.Now().Add(wantBackoff)) {
+			t.Fatalf("round %d: backoff until %v, want now+%v", round, until, wantBackoff)
 		}
 		code, retry, body := status()
 		if code != http.StatusServiceUnavailable || retry != "1" || !strings.Contains(body, "backoff") {
 			t.Fatalf("round %d: during backoff: %d Retry-After=%q %s", round, code, retry, body)
 		}
-		time.Sleep(time.Until(until) + 20*time.Millisecond)
+		clock.Advance(wantBackoff)
 	}
 	if !strings.Contains(h.log.String(), "test server failing at start") {
 		t.Error("stderr of the failing process is not in the log")
@@ -127,7 +121,7 @@ func TestStartCrashBackoff(t *testing.T) {
 // flight an error, leaves no process or goroutine behind, and refuses new
 // sessions.
 func TestCloseStopsEverything(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, func(o *Options) {
 		o.Env["STDIO_TEST_IGNORE_TERM"] = "1"
 		o.StopTimeout = 300 * time.Millisecond
@@ -147,13 +141,9 @@ func TestCloseStopsEverything(t *testing.T) {
 		defer wg.Done()
 		_, slowErr = callText(t, a, "slow", map[string]any{"seconds": 30})
 	}()
-	time.Sleep(200 * time.Millisecond)
-	start := time.Now()
+	testkit.WaitContains(t, h.log, "slow tool started", testkit.DefaultTimeout)
 	if err := h.srv.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Close took %v", d)
 	}
 	for _, pid := range pids {
 		if alive(pid) {
@@ -178,7 +168,7 @@ func TestCloseStopsEverything(t *testing.T) {
 // its request cancelled at the child (notifications/cancelled once the
 // resume window passed) and leaks nothing.
 func TestClientDisconnectCancels(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, func(o *Options) { o.ResumeWindow = 100 * time.Millisecond })
 	sid := h.initRaw(t, "alice", "2025-06-18")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -196,10 +186,10 @@ func TestClientDisconnectCancels(t *testing.T) {
 			_ = resp.Body.Close()
 		}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	testkit.WaitContains(t, h.log, "slow tool started", testkit.DefaultTimeout)
 	cancel()
 	<-done
-	waitFor(t, 5*time.Second, "the child to see the cancellation", func() bool {
+	waitFor(t, "the child to see the cancellation", func() bool {
 		return strings.Contains(h.log.String(), "slow tool cancelled")
 	})
 	// The session still works.
@@ -214,7 +204,7 @@ func TestClientDisconnectCancels(t *testing.T) {
 // is resumed by GET with Last-Event-ID: the events after it, up to the
 // response, arrive on the new connection.
 func TestResumeWithLastEventID(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	sid := h.initRaw(t, "alice", "2025-11-25")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -227,7 +217,7 @@ func TestResumeWithLastEventID(t *testing.T) {
 	if len(first) != 1 || decodeRPC(t, first[0].data).Method != "notifications/progress" {
 		t.Fatalf("first event: %+v", first)
 	}
-	time.Sleep(200 * time.Millisecond) // let the handler notice the disconnect
+	waitFor(t, "the handler to notice the disconnect", func() bool { return h.srv.detached(sid) })
 	req, _ := http.NewRequest(http.MethodGet, h.url, nil)
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set(hdrSessionID, sid)
@@ -258,7 +248,7 @@ func TestResumeWithLastEventID(t *testing.T) {
 // (which tries 2026-07-28 first) falls back and works (see the other
 // tests), and that batches are relayed for 2025-03-26 only.
 func TestProtocolGenerations(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	resp := h.rawPost(t, context.Background(), "alice", "",
 		`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`,

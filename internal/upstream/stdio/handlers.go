@@ -4,135 +4,136 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
-// Header names of the Streamable HTTP transport (MCP 2025-11-25).
-const (
-	hdrSessionID       = "Mcp-Session-Id"
-	hdrProtocolVersion = "MCP-Protocol-Version"
-	hdrLastEventID     = "Last-Event-ID"
-)
-
-// sessionlessVersion is the first protocol version without sessions (MCP
-// 2026-07-28); ISO dates compare as strings.
-const sessionlessVersion = "2026-07-28"
-
-// supportedVersions are the protocol versions a stdio route serves, newest
-// first; the child negotiates among them in initialize.
-var supportedVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
-
 // ServeHTTP serves the route's MCP endpoint: POST, GET and DELETE of the
-// Streamable HTTP transport (MCP 2025-11-25, "Transports"). It needs the
-// principal the gateway's bearer middleware verified; it checks that a
-// session is used only by the principal (issuer and subject) that opened it
-// (403 otherwise). It does not check Origin, scopes or Mcp-Method/Mcp-Name.
+// Streamable HTTP transport (MCP 2025-11-25, "Transports"). It takes the
+// principal and the parsed body from call.From (the gateway's front read,
+// capped and parsed the body once); it checks that a session is used only
+// by the principal (issuer and subject) that opened it (403 otherwise). It
+// does not check Origin, scopes or Mcp-Method/Mcp-Name.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p, _ := bearer.TokenFromContext(r.Context()).(*authn.Principal)
-	if p == nil {
+	c := call.From(r.Context())
+	if c.Principal == nil {
 		bearer.WriteJSON(w, bearer.ErrNoToken)
 		return
 	}
 	switch r.Method {
 	case http.MethodPost:
-		srv.servePOST(w, r, p)
+		srv.servePOST(w, r, c)
 	case http.MethodGet:
-		srv.serveGET(w, r, p)
+		srv.serveGET(w, r, c.Principal)
 	case http.MethodDelete:
-		srv.serveDELETE(w, r, p)
+		srv.serveDELETE(w, r, c.Principal)
 	default:
 		w.Header().Set("Allow", "GET, POST, DELETE")
-		writeRPCError(w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "method not allowed", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusMethodNotAllowed, mcpwire.CodeInvalidRequest, nil, "method not allowed"))
 	}
 }
 
 func owner(p *authn.Principal) string { return p.Issuer + "|" + p.Subject }
 
-func (srv *Server) servePOST(w http.ResponseWriter, r *http.Request, p *authn.Principal) {
+func (srv *Server) servePOST(w http.ResponseWriter, r *http.Request, c *call.Call) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		writeRPCError(w, http.StatusUnsupportedMediaType, nil, codeInvalidRequest, "Content-Type must be application/json", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusUnsupportedMediaType, mcpwire.CodeInvalidRequest, nil, "Content-Type must be application/json"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, srv.o.MaxBodyBytes))
-	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			writeRPCError(w, http.StatusRequestEntityTooLarge, nil, codeInvalidRequest, "request body too large", nil)
-			return
-		}
-		writeRPCError(w, http.StatusBadRequest, nil, codeParseError, "could not read the request body", nil)
+	body := c.Body
+	if body == nil { // mounted without call.Read: a wiring bug; fail closed
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusInternalServerError, mcpwire.CodeInternalError, nil, "the gateway did not read the request body"))
 		return
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, body); err != nil {
-		writeRPCError(w, http.StatusBadRequest, nil, codeParseError, "parse error: the body is not JSON", nil)
+	line, ok := oneLine(body.Raw)
+	if !ok {
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeParseError, nil, "parse error: the body is not JSON"))
 		return
 	}
-	msgs, batch, err := parseMessages(compact.Bytes())
-	if err != nil {
-		writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "invalid request: "+err.Error(), nil)
+	if len(body.Requests()) > 0 && !acceptsSSE(r) {
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusNotAcceptable, mcpwire.CodeInvalidRequest, body.FirstID(),
+			"Accept must include text/event-stream: responses are streamed"))
 		return
 	}
-	if firstID(msgs) != nil && !acceptsSSE(r) {
-		writeRPCError(w, http.StatusNotAcceptable, firstID(msgs), codeInvalidRequest,
-			"Accept must include text/event-stream: responses are streamed", nil)
-		return
-	}
-	version := r.Header.Get(hdrProtocolVersion)
-	if r.Header.Get(hdrSessionID) == "" {
+	version := r.Header.Get(mcpwire.HeaderProtocolVersion)
+	if r.Header.Get(mcpwire.HeaderSessionID) == "" {
 		switch {
-		case !batch && msgs[0].isRequest() && msgs[0].method == "initialize":
-			srv.initialize(w, r, p, msgs, compact.Bytes())
-		case version >= sessionlessVersion || slices.ContainsFunc(msgs, func(m message) bool { return m.method == "server/discover" }):
-			writeUnsupportedVersion(w, firstID(msgs), version)
+		case !body.Batch && body.Messages[0].IsRequest() && body.Messages[0].Method == "initialize":
+			srv.initialize(w, r, c.Principal, body, line)
+		case mcpwire.Sessionless(version) || slices.ContainsFunc(body.Messages, func(m mcpwire.Message) bool { return m.Method == "server/discover" }):
+			writeUnsupportedVersion(w, body.FirstID(), version)
 		default:
-			writeRPCError(w, http.StatusBadRequest, firstID(msgs), codeServerError,
-				"Bad Request: Mcp-Session-Id header is required (send initialize first)", nil)
+			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeServerError, body.FirstID(),
+				"Bad Request: Mcp-Session-Id header is required (send initialize first)"))
 		}
 		return
 	}
-	s, ok := srv.lookup(w, r, p, firstID(msgs))
+	s, ok := srv.lookup(w, r, c.Principal, body.FirstID())
 	if !ok {
 		return
 	}
 	s.enter()
 	defer s.leave()
-	if batch && s.negotiated() >= "2025-06-18" {
-		writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "JSON-RPC batches are not allowed in protocol version "+s.negotiated(), nil)
+	if v := s.negotiated(); body.Batch && !mcpwire.BatchAllowed(v) {
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, nil, "JSON-RPC batches are not allowed in protocol version %s", v))
 		return
 	}
-	if i := slices.IndexFunc(msgs, func(m message) bool { return m.method == "initialize" }); i >= 0 {
-		writeRPCError(w, http.StatusBadRequest, msgs[i].rawID, codeInvalidRequest, "the session is already initialized", nil)
+	if i := slices.IndexFunc(body.Messages, func(m mcpwire.Message) bool { return m.Method == "initialize" }); i >= 0 {
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, body.Messages[i].ID, "the session is already initialized"))
 		return
 	}
-	s.post(w, r, msgs, compact.Bytes())
+	s.post(w, r, body, line)
+}
+
+// oneLine returns raw (valid JSON) without insignificant whitespace: one
+// line, as the stdio transport needs (messages are newline-delimited and
+// must not contain embedded newlines; MCP 2025-11-25 "Transports §stdio").
+// JSON strings cannot hold a raw newline, so the result has none.
+func oneLine(raw []byte) ([]byte, bool) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return nil, false
+	}
+	return b.Bytes(), true
 }
 
 // initialize opens a session: a new process gets the initialize request and
 // the answer carries the new Mcp-Session-Id.
-func (srv *Server) initialize(w http.ResponseWriter, r *http.Request, p *authn.Principal, msgs []message, body []byte) {
+func (srv *Server) initialize(w http.ResponseWriter, r *http.Request, p *authn.Principal, body *mcpwire.Body, line []byte) {
+	id := body.Messages[0].ID
+	var ident map[string]string
+	if srv.o.Identity != nil {
+		var err error
+		if ident, err = identity.Env(r.Context(), srv.o.Identity, p); err != nil {
+			srv.o.Logger.Warn("stdio upstream: no identity for the process", "err", err)
+			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusInternalServerError, mcpwire.CodeInternalError, id, "the caller's identity for the upstream could not be prepared"))
+			return
+		}
+	}
 	s, err := srv.reserve(owner(p))
 	if err != nil {
 		var busy *errBusy
 		errors.As(err, &busy)
-		writeBusy(w, msgs[0].rawID, busy)
+		writeBusy(w, id, busy)
 		return
 	}
-	if err := srv.launch(s, p); err != nil {
+	if err := srv.launch(s, ident); err != nil {
 		s.log.Warn("stdio upstream: cannot start process", "err", err)
-		writeRPCError(w, http.StatusBadGateway, msgs[0].rawID, codeInternalError, "upstream process could not be started", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadGateway, mcpwire.CodeInternalError, id, "upstream process could not be started"))
 		return
 	}
 	s.enter()
 	defer s.leave()
-	w.Header().Set(hdrSessionID, s.id)
-	if !s.post(w, r, msgs, body) {
+	w.Header().Set(mcpwire.HeaderSessionID, s.id)
+	if !s.post(w, r, body, line) {
 		// Nobody else knows the session id: do not keep its process.
 		s.end(http.StatusNotFound, "the client left before initialize was answered")
 		s.stop()
@@ -142,27 +143,27 @@ func (srv *Server) initialize(w http.ResponseWriter, r *http.Request, p *authn.P
 // lookup finds the session named by Mcp-Session-Id and checks its owner
 // and the MCP-Protocol-Version header.
 func (srv *Server) lookup(w http.ResponseWriter, r *http.Request, p *authn.Principal, id json.RawMessage) (*session, bool) {
-	sid := r.Header.Get(hdrSessionID)
+	sid := r.Header.Get(mcpwire.HeaderSessionID)
 	if sid == "" {
-		writeRPCError(w, http.StatusBadRequest, id, codeServerError, "Bad Request: Mcp-Session-Id header is required", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeServerError, id, "Bad Request: Mcp-Session-Id header is required"))
 		return nil, false
 	}
 	srv.mu.Lock()
 	s := srv.sessions[sid]
 	srv.mu.Unlock()
 	if s == nil {
-		writeRPCError(w, http.StatusNotFound, id, codeSessionNotFound, "session not found", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusNotFound, mcpwire.CodeSessionNotFound, id, "session not found"))
 		return nil, false
 	}
 	if s.owner != owner(p) {
-		writeRPCError(w, http.StatusForbidden, id, codeInvalidRequest, "this session belongs to another user", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusForbidden, mcpwire.CodeInvalidRequest, id, "this session belongs to another user"))
 		return nil, false
 	}
-	if v := r.Header.Get(hdrProtocolVersion); v != "" && !slices.Contains(supportedVersions, v) {
-		if v >= sessionlessVersion {
+	if v := r.Header.Get(mcpwire.HeaderProtocolVersion); v != "" && !mcpwire.Supported(v, mcpwire.SessionVersions) {
+		if mcpwire.Sessionless(v) {
 			writeUnsupportedVersion(w, id, v)
 		} else {
-			writeRPCError(w, http.StatusBadRequest, id, codeInvalidRequest, "unsupported MCP-Protocol-Version "+v, nil)
+			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, id, "unsupported MCP-Protocol-Version %s", v))
 		}
 		return nil, false
 	}
@@ -171,12 +172,12 @@ func (srv *Server) lookup(w http.ResponseWriter, r *http.Request, p *authn.Princ
 
 func (srv *Server) serveGET(w http.ResponseWriter, r *http.Request, p *authn.Principal) {
 	if !acceptsSSE(r) {
-		writeRPCError(w, http.StatusNotAcceptable, nil, codeInvalidRequest, "Accept must include text/event-stream", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusNotAcceptable, mcpwire.CodeInvalidRequest, nil, "Accept must include text/event-stream"))
 		return
 	}
-	if r.Header.Get(hdrProtocolVersion) >= sessionlessVersion {
+	if v := r.Header.Get(mcpwire.HeaderProtocolVersion); mcpwire.Sessionless(v) {
 		w.Header().Set("Allow", "POST")
-		writeRPCError(w, http.StatusMethodNotAllowed, nil, codeInvalidRequest, "no GET stream in protocol version "+r.Header.Get(hdrProtocolVersion), nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusMethodNotAllowed, mcpwire.CodeInvalidRequest, nil, "no GET stream in protocol version %s", v))
 		return
 	}
 	s, ok := srv.lookup(w, r, p, nil)
@@ -189,14 +190,14 @@ func (srv *Server) serveGET(w http.ResponseWriter, r *http.Request, p *authn.Pri
 		st     *stream
 		cursor int
 	)
-	if leid := r.Header.Get(hdrLastEventID); leid != "" {
+	if leid := r.Header.Get(mcpwire.HeaderLastEventID); leid != "" {
 		var status int
 		if st, cursor, status = s.resume(leid); st == nil {
-			writeRPCError(w, status, nil, codeInvalidRequest, "cannot resume stream "+leid, nil)
+			mcpwire.WriteError(w, mcpwire.Errorf(status, mcpwire.CodeInvalidRequest, nil, "cannot resume stream %s", leid))
 			return
 		}
 	} else if st, cursor, ok = s.openStandalone(); !ok {
-		writeRPCError(w, http.StatusConflict, nil, codeInvalidRequest, "a GET stream is already open for this session", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusConflict, mcpwire.CodeInvalidRequest, nil, "a GET stream is already open for this session"))
 		return
 	}
 	s.serveStream(w, r, st, cursor, true)
@@ -232,7 +233,6 @@ func acceptsSSE(r *http.Request) bool {
 // HTTP 400 and UnsupportedProtocolVersion (-32022, MCP 2026-07-28) listing
 // the versions served, so the client falls back to initialize.
 func writeUnsupportedVersion(w http.ResponseWriter, id json.RawMessage, requested string) {
-	writeRPCError(w, http.StatusBadRequest, id, codeUnsupportedVersion,
-		"protocol version "+requested+" is not served by this stdio upstream: use initialize",
-		map[string]any{"supported": supportedVersions, "requested": requested})
+	mcpwire.WriteError(w, mcpwire.UnsupportedVersion(id, requested, mcpwire.SessionVersions,
+		"a stdio upstream serves the session generation only; use initialize"))
 }

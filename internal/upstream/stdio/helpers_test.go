@@ -1,8 +1,6 @@
 package stdio
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +17,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
-	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -28,6 +28,16 @@ const (
 	testIssuer    = "https://issuer.test"
 	subjectHeader = "X-Test-Subject"
 )
+
+// Short names of the MCP headers for the tests.
+const (
+	hdrSessionID       = mcpwire.HeaderSessionID
+	hdrProtocolVersion = mcpwire.HeaderProtocolVersion
+	hdrLastEventID     = mcpwire.HeaderLastEventID
+)
+
+// testMaxBody is the body cap of the harness's front (call.Read).
+const testMaxBody = 1 << 20
 
 // withPrincipal stands in for the gateway's bearer middleware: the subject
 // named by X-Test-Subject becomes the verified principal.
@@ -55,63 +65,43 @@ func (t subjectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// lockedBuffer collects log output from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type harness struct {
 	srv *Server
 	url string
-	log *lockedBuffer
+	log *testkit.SafeBuffer
 }
 
-// checkGoroutines fails the test if, after every later cleanup ran, more
-// goroutines are left than there were at the start (settling up to 10s).
-// Call it first in a test so its cleanup runs last.
-func checkGoroutines(t *testing.T) { testenv.CheckGoroutines(t, 10*time.Second) }
-
-// testOptions run this test binary as the stdio server.
+// testOptions run this test binary as the stdio server, with the
+// identity a stdio route gets when its identity mode is not none.
 func testOptions() Options {
 	return Options{
-		Command: []string{os.Args[0]},
-		Env:     map[string]string{modeEnv: "server"},
-		Identity: func(p *authn.Principal) map[string]string {
-			return map[string]string{"MCP_GATEWAY_SUBJECT": p.Subject}
-		},
+		Command:     []string{os.Args[0]},
+		Env:         map[string]string{modeEnv: "server"},
+		Identity:    identity.ForStdio(identity.ModeHMAC),
 		StopTimeout: 2 * time.Second,
 	}
 }
 
+// front is the gateway's front of an MCP route as the tests mount it: the
+// bearer middleware's stand-in, then call.Read.
+func front(h http.Handler) http.Handler { return withPrincipal(call.Read(testMaxBody, h)) }
+
 // newHarness serves a Server built from testOptions (changed by mutate)
-// over httptest, behind withPrincipal. Cleanup closes the Server, then the
-// HTTP server.
+// over httptest, behind front. Cleanup closes the Server, then the HTTP
+// server.
 func newHarness(t *testing.T, mutate func(*Options)) *harness {
 	t.Helper()
 	o := testOptions()
 	if mutate != nil {
 		mutate(&o)
 	}
-	logs := &lockedBuffer{}
+	logs := &testkit.SafeBuffer{}
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(withPrincipal(srv))
+	hs := httptest.NewServer(front(srv))
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -178,16 +168,10 @@ func contentText(res *mcp.CallToolResult) string {
 // alive reports whether pid exists; a zombie would count as alive.
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
-// waitFor polls cond for up to d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+// waitFor waits for cond (testkit.WaitFor with its generous bound).
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.WaitFor(t, testkit.DefaultTimeout, cond, what)
 }
 
 // rawPost POSTs body as sub with the Streamable HTTP headers.
@@ -217,34 +201,26 @@ type sseEvent struct {
 	id, name, data string
 }
 
-// readSSE reads events until EOF, or until stop returns true for one.
+// readSSE reads events until the end of the stream, or until stop returns
+// true for one.
 func readSSE(t *testing.T, r io.Reader, stop func(sseEvent) bool) []sseEvent {
 	t.Helper()
 	var out []sseEvent
-	var cur sseEvent
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if cur.data != "" || cur.id != "" {
-				out = append(out, cur)
-				if stop != nil && stop(cur) {
-					return out
-				}
-			}
-			cur = sseEvent{}
-		case strings.HasPrefix(line, ":"):
-		case strings.HasPrefix(line, "id: "):
-			cur.id = strings.TrimPrefix(line, "id: ")
-		case strings.HasPrefix(line, "event: "):
-			cur.name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			cur.data += strings.TrimPrefix(line, "data: ")
+	rd := mcpwire.NewReader(r, 0)
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			return out
+		}
+		if !ev.HasData && ev.ID == "" {
+			continue // a comment
+		}
+		e := sseEvent{id: ev.ID, name: ev.Type, data: string(ev.Data)}
+		out = append(out, e)
+		if stop != nil && stop(e) {
+			return out
 		}
 	}
-	return out
 }
 
 // rpc is a decoded JSON-RPC message for assertions.
@@ -306,4 +282,35 @@ func (srv *Server) pids() []int {
 		s.mu.Unlock()
 	}
 	return out
+}
+
+// session returns the live session sid, or nil.
+func (srv *Server) session(sid string) *session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.sessions[sid]
+}
+
+// detached reports whether session sid keeps a POST stream that no
+// connection writes (its client went away; it waits for a resume).
+func (srv *Server) detached(sid string) bool {
+	s := srv.session(sid)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.streams {
+		if !st.standalone && !st.attached {
+			return true
+		}
+	}
+	return false
+}
+
+// backoff reports the current backoff window.
+func (srv *Server) backoff() (failures int, until time.Time) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.failures, srv.backoffUntil
 }

@@ -1,8 +1,12 @@
 package stdio
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -53,8 +57,10 @@ func text(s string) *mcp.CallToolResult {
 }
 
 // runTestServer is a go-sdk MCP server over stdio with the tools the tests
-// use. With STDIO_TEST_IGNORE_TERM set it ignores SIGTERM and stays alive
-// after stdin closes, so only SIGKILL ends it.
+// use. It reads stdin as the stdio transport's clients must write it, one
+// message per line (see strictLines). With STDIO_TEST_IGNORE_TERM set it
+// ignores SIGTERM and stays alive after stdin closes, so only SIGKILL ends
+// it.
 func runTestServer() {
 	fmt.Fprintf(os.Stderr, "test server starting pid=%d\n", os.Getpid())
 	stubborn := os.Getenv("STDIO_TEST_IGNORE_TERM") != ""
@@ -66,6 +72,7 @@ func runTestServer() {
 		return text(in.Message), nil, nil
 	})
 	mcp.AddTool(srv, &mcp.Tool{Name: "slow", Description: "sleeps"}, func(ctx context.Context, _ *mcp.CallToolRequest, in slowArgs) (*mcp.CallToolResult, any, error) {
+		fmt.Fprintln(os.Stderr, "slow tool started")
 		select {
 		case <-time.After(time.Duration(in.Seconds * float64(time.Second))):
 			return text("done"), nil, nil
@@ -115,9 +122,41 @@ func runTestServer() {
 		func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "text/plain", Text: "hello, world"}}}, nil
 		})
-	err := srv.Run(context.Background(), &mcp.StdioTransport{})
+	err := srv.Run(context.Background(), &mcp.IOTransport{Reader: &strictLines{br: bufio.NewReader(os.Stdin), c: os.Stdin}, Writer: os.Stdout})
 	fmt.Fprintf(os.Stderr, "test server stdin closed: %v\n", err)
 	if stubborn {
 		select {}
 	}
 }
+
+// strictLines is the test server's stdin: it exits (status 9, after a
+// stderr line) on a line that is not one whole JSON message, which the
+// go-sdk's own decoder would tolerate but line-based servers (the
+// TypeScript SDK's) do not: "Messages are delimited by newlines, and MUST
+// NOT contain embedded newlines" (MCP 2025-11-25, "Transports §stdio").
+type strictLines struct {
+	br  *bufio.Reader
+	c   io.Closer
+	buf []byte
+}
+
+func (s *strictLines) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		line, err := s.br.ReadBytes('\n')
+		if len(line) > 0 && err == nil {
+			if !json.Valid(bytes.TrimSpace(line)) {
+				fmt.Fprintf(os.Stderr, "stdin line is not one JSON message: %q\n", line)
+				os.Exit(9)
+			}
+			s.buf = line
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+func (s *strictLines) Close() error { return s.c.Close() }

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 )
 
 // Defaults of [Options].
@@ -17,7 +17,6 @@ const (
 	MaxRestartBackoff      = 30 * time.Second
 	DefaultStopTimeout     = 5 * time.Second
 	DefaultResumeWindow    = 30 * time.Second
-	DefaultMaxBodyBytes    = 4 << 20
 	DefaultMaxMessageBytes = 16 << 20
 )
 
@@ -46,10 +45,13 @@ type Options struct {
 	// RestartBackoff is the first backoff after a process failure (default
 	// 500ms); it doubles with each consecutive failure, up to 30s.
 	RestartBackoff time.Duration
-	// Identity, when set, returns extra environment for the process of a
-	// session opened by p (e.g. MCP_GATEWAY_SUBJECT). It is called once per
-	// process; it must not return the client's token.
-	Identity func(p *authn.Principal) map[string]string
+	// Identity, when set, tells the process of a session what it may know
+	// of the principal that opened it: it is applied once per process, with
+	// the initialize request's context, and its headers become environment
+	// variables (identity.Env: MCP-Gateway-Subject -> MCP_GATEWAY_SUBJECT;
+	// identity.ForStdio picks it from a route's identity mode). If it fails,
+	// the initialize gets 500 and no process starts. nil: nothing.
+	Identity identity.Injector
 	// Logger receives the child's stderr line by line (lines cut at 4 KiB,
 	// tagged with pid and session) and lifecycle events. Tag it with the
 	// route (Logger.With("route", path)) before passing it. nil discards.
@@ -61,18 +63,19 @@ type Options struct {
 	// kept for a Last-Event-ID resume before its unanswered requests are
 	// cancelled at the child (default 30s; negative: cancel at once).
 	ResumeWindow time.Duration
-	// MaxBodyBytes caps a POST body (default 4 MiB; 413 beyond).
-	MaxBodyBytes int64
 	// MaxMessageBytes caps one line the child writes on stdout (default
 	// 16 MiB); a longer line is a protocol violation that stops the child.
 	MaxMessageBytes int
+
+	// now is the clock of restart backoffs (time.Now; tests inject one).
+	now func() time.Time
 }
 
 func (o *Options) applyDefaults() error {
 	if len(o.Command) == 0 || o.Command[0] == "" {
 		return errors.New("stdio: Options.Command is empty")
 	}
-	if o.MaxProcesses < 0 || o.IdleTimeout < 0 || o.RestartBackoff < 0 || o.StopTimeout < 0 || o.MaxBodyBytes < 0 || o.MaxMessageBytes < 0 {
+	if o.MaxProcesses < 0 || o.IdleTimeout < 0 || o.RestartBackoff < 0 || o.StopTimeout < 0 || o.MaxMessageBytes < 0 {
 		return errors.New("stdio: limits and durations in Options must not be negative (except ResumeWindow)")
 	}
 	def := func(v *time.Duration, d time.Duration) {
@@ -87,11 +90,11 @@ func (o *Options) applyDefaults() error {
 	def(&o.RestartBackoff, DefaultRestartBackoff)
 	def(&o.StopTimeout, DefaultStopTimeout)
 	def(&o.ResumeWindow, DefaultResumeWindow)
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
 	if o.MaxMessageBytes == 0 {
 		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if o.now == nil {
+		o.now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -62,11 +62,11 @@ func childEnv(extra ...map[string]string) []string {
 	return out
 }
 
-// startProcess starts argv with env in dir. onLine gets every stdout line
-// (without the newline) from a single goroutine; onExit is called once, after
-// the process was reaped and stdout was read to its end. wg counts the
-// goroutines started here.
-func startProcess(argv, env []string, dir string, maxLine int, log *slog.Logger, wg *sync.WaitGroup,
+// startProcess starts argv with env in dir; now stamps its start. onLine
+// gets every stdout line (without the newline) from a single goroutine;
+// onExit is called once, after the process was reaped and stdout was read to
+// its end. wg counts the goroutines started here.
+func startProcess(argv, env []string, dir string, maxLine int, now func() time.Time, log *slog.Logger, wg *sync.WaitGroup,
 	onLine func([]byte), onExit func(*process, error)) (*process, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
@@ -102,7 +102,7 @@ func startProcess(argv, env []string, dir string, maxLine int, log *slog.Logger,
 	_ = outW.Close()
 	_ = errW.Close()
 	p := &process{
-		cmd: cmd, pid: cmd.Process.Pid, started: time.Now(),
+		cmd: cmd, pid: cmd.Process.Pid, started: now(),
 		log:      log.With("pid", cmd.Process.Pid),
 		stdin:    inW,
 		stopping: make(chan struct{}),

@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
 
 // TestServerToClientRequest proves a request from the child to the client
@@ -18,7 +23,7 @@ import (
 // POSTed back, reaches the child: with the standalone GET stream open, and
 // without one (then it rides the waiting POST stream).
 func TestServerToClientRequest(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	for _, noGET := range []bool{false, true} {
 		client := mcp.NewClient(&mcp.Implementation{Name: "roots-client", Version: "1"}, nil)
@@ -39,8 +44,8 @@ func TestServerToClientRequest(t *testing.T) {
 // TestRequestValidation proves the transport-level answers of the relay:
 // each refusal has its HTTP status and, where it is JSON-RPC, the code.
 func TestRequestValidation(t *testing.T) {
-	checkGoroutines(t)
-	h := newHarness(t, func(o *Options) { o.MaxBodyBytes = 1024 })
+	testkit.CheckGoroutines(t)
+	h := newHarness(t, nil)
 	sid := h.initRaw(t, "alice", "2025-06-18")
 	v := map[string]string{hdrProtocolVersion: "2025-06-18"}
 	for _, c := range []struct {
@@ -51,21 +56,20 @@ func TestRequestValidation(t *testing.T) {
 		{"no principal", http.MethodPost, "", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, v, 401, 0},
 		{"notification", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}`, v, 202, 0},
 		{"ping", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, v, 200, 0},
-		{"not JSON", http.MethodPost, "alice", sid, `{"jsonrpc":`, v, 400, codeParseError},
-		{"not JSON-RPC", http.MethodPost, "alice", sid, `{"id":1,"method":"ping"}`, v, 400, codeInvalidRequest},
-		{"too large", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"` + strings.Repeat("x", 2000) + `"}}`, v, 413, codeInvalidRequest},
-		{"wrong content type", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Content-Type": "text/plain"}, 415, codeInvalidRequest},
-		{"no SSE in Accept", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Accept": "application/json"}, 406, codeInvalidRequest},
-		{"no session", http.MethodPost, "alice", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, v, 400, codeServerError},
-		{"unknown session", http.MethodPost, "alice", "nope", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, v, 404, codeSessionNotFound},
-		{"second initialize", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`, v, 400, codeInvalidRequest},
-		{"unknown version", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{hdrProtocolVersion: "1999-01-01"}, 400, codeInvalidRequest},
-		{"2026 request without session", http.MethodPost, "alice", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{hdrProtocolVersion: "2026-07-28"}, 400, codeUnsupportedVersion},
-		{"2026 GET", http.MethodGet, "alice", sid, ``, map[string]string{hdrProtocolVersion: "2026-07-28"}, 405, codeInvalidRequest},
-		{"bad Last-Event-ID", http.MethodGet, "alice", sid, ``, map[string]string{hdrLastEventID: "garbage"}, 400, codeInvalidRequest},
-		{"unknown stream", http.MethodGet, "alice", sid, ``, map[string]string{hdrLastEventID: "nostream_3"}, 400, codeInvalidRequest},
-		{"PUT", http.MethodPut, "alice", sid, ``, nil, 405, codeInvalidRequest},
-		{"DELETE without session", http.MethodDelete, "alice", "", ``, nil, 400, codeServerError},
+		{"not JSON", http.MethodPost, "alice", sid, `{"jsonrpc":`, v, 400, mcpwire.CodeParseError},
+		{"not JSON-RPC", http.MethodPost, "alice", sid, `{"id":1,"method":"ping"}`, v, 400, mcpwire.CodeInvalidRequest},
+		{"wrong content type", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Content-Type": "text/plain"}, 415, mcpwire.CodeInvalidRequest},
+		{"no SSE in Accept", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Accept": "application/json"}, 406, mcpwire.CodeInvalidRequest},
+		{"no session", http.MethodPost, "alice", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, v, 400, mcpwire.CodeServerError},
+		{"unknown session", http.MethodPost, "alice", "nope", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, v, 404, mcpwire.CodeSessionNotFound},
+		{"second initialize", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`, v, 400, mcpwire.CodeInvalidRequest},
+		{"unknown version", http.MethodPost, "alice", sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{hdrProtocolVersion: "1999-01-01"}, 400, mcpwire.CodeInvalidRequest},
+		{"2026 request without session", http.MethodPost, "alice", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{hdrProtocolVersion: "2026-07-28"}, 400, mcpwire.CodeUnsupportedProtocolVersion},
+		{"2026 GET", http.MethodGet, "alice", sid, ``, map[string]string{hdrProtocolVersion: "2026-07-28"}, 405, mcpwire.CodeInvalidRequest},
+		{"bad Last-Event-ID", http.MethodGet, "alice", sid, ``, map[string]string{hdrLastEventID: "garbage"}, 400, mcpwire.CodeInvalidRequest},
+		{"unknown stream", http.MethodGet, "alice", sid, ``, map[string]string{hdrLastEventID: "nostream_3"}, 400, mcpwire.CodeInvalidRequest},
+		{"PUT", http.MethodPut, "alice", sid, ``, nil, 405, mcpwire.CodeInvalidRequest},
+		{"DELETE without session", http.MethodDelete, "alice", "", ``, nil, 400, mcpwire.CodeServerError},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest(c.method, h.url, strings.NewReader(c.body))
@@ -100,58 +104,6 @@ func TestRequestValidation(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
-// TestParseMessages checks the envelope parser and id canonicalization.
-func TestParseMessages(t *testing.T) {
-	for _, c := range []struct {
-		in      string
-		batch   bool
-		kinds   string // r(equest) n(otification) s (response) per message
-		ids     []string
-		token   string
-		wantErr bool
-	}{
-		{in: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, kinds: "r", ids: []string{"n:1"}},
-		{in: `{"jsonrpc":"2.0","id":1.0,"result":{}}`, kinds: "s", ids: []string{"n:1"}},
-		{in: `{"jsonrpc":"2.0","id":"1","result":{}}`, kinds: "s", ids: []string{"s:1"}},
-		{in: `{"jsonrpc":"2.0","id":2.5,"error":{"code":1,"message":"x"}}`, kinds: "s", ids: []string{"n:2.5"}},
-		{in: `{"jsonrpc":"2.0","method":"notifications/initialized"}`, kinds: "n", ids: []string{""}},
-		{in: `{"jsonrpc":"2.0","id":null,"method":"x"}`, kinds: "n", ids: []string{""}},
-		{in: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"progressToken":"abc"}}}`, kinds: "r", ids: []string{"n:7"}, token: "s:abc"},
-		{in: `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":3,"progress":1}}`, kinds: "n", ids: []string{""}, token: "n:3"},
-		{in: `[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"}]`, batch: true, kinds: "rn", ids: []string{"n:1", ""}},
-		{in: `[]`, batch: true, wantErr: true},
-		{in: `{"jsonrpc":"1.0","id":1,"method":"a"}`, wantErr: true},
-		{in: `{"jsonrpc":"2.0","id":{},"method":"a"}`, wantErr: true},
-		{in: `{"jsonrpc":"2.0","id":1}`, wantErr: true},
-		{in: `"hello"`, wantErr: true},
-	} {
-		msgs, batch, err := parseMessages([]byte(c.in))
-		if (err != nil) != c.wantErr || batch != c.batch {
-			t.Errorf("%s: batch=%v err=%v", c.in, batch, err)
-			continue
-		}
-		if err != nil {
-			continue
-		}
-		var kinds string
-		var ids []string
-		for _, m := range msgs {
-			switch {
-			case m.isRequest():
-				kinds += "r"
-			case m.isNotification():
-				kinds += "n"
-			case m.isResponse():
-				kinds += "s"
-			}
-			ids = append(ids, m.id)
-		}
-		if kinds != c.kinds || !slices.Equal(ids, c.ids) || msgs[0].token != c.token {
-			t.Errorf("%s: kinds %q ids %q token %q; want %q %q %q", c.in, kinds, ids, msgs[0].token, c.kinds, c.ids, c.token)
-		}
-	}
-}
-
 // TestEventIDAndEnv checks Last-Event-ID parsing and the child's
 // environment (only PATH, HOME, LANG from the gateway).
 func TestEventIDAndEnv(t *testing.T) {
@@ -180,4 +132,97 @@ func TestEventIDAndEnv(t *testing.T) {
 		b, _ := json.Marshal(got)
 		t.Fatalf("childEnv = %s, want %v", b, want)
 	}
+}
+
+// TestRelayWire proves what the relay writes to the child and how it
+// routes the answers: a pretty-printed body reaches a line-based child as
+// one line per message; a response whose id is spelled differently (1 for
+// 1.0) still answers its request (one canonical id key).
+func TestRelayWire(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	h := newHarness(t, nil)
+	sid := h.initRaw(t, "alice", "2025-06-18")
+	v := map[string]string{hdrProtocolVersion: "2025-06-18"}
+	for _, c := range []struct {
+		name, body, wantID, wantText string
+	}{
+		{"pretty-printed body", "{\n  \"jsonrpc\": \"2.0\",\n  \"id\": \"p1\",\n  \"method\": \"tools/call\",\n  \"params\": {\"name\": \"echo\",\n    \"arguments\": {\"message\": \"a\\nb\"}}\n}\n", `"p1"`, "a\nb"},
+		{"id 1.0", `{"jsonrpc":"2.0","id":1.0,"method":"tools/call","params":{"name":"echo","arguments":{"message":"one"}}}`, "", "one"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
+			defer cancel()
+			resp := h.rawPost(t, ctx, "alice", sid, c.body, v)
+			defer resp.Body.Close()
+			evs := readSSE(t, resp.Body, nil)
+			if resp.StatusCode != http.StatusOK || len(evs) != 1 {
+				t.Fatalf("%s: %+v", resp.Status, evs)
+			}
+			m := decodeRPC(t, evs[0].data)
+			var res mcp.CallToolResult
+			if err := json.Unmarshal(m.Result, &res); err != nil || contentText(&res) != c.wantText {
+				t.Fatalf("answer %s: %v", evs[0].data, err)
+			}
+			if c.wantID != "" && string(m.ID) != c.wantID {
+				t.Fatalf("answer id %s, want %s", m.ID, c.wantID)
+			}
+		})
+	}
+	if strings.Contains(h.log.String(), "not one JSON message") {
+		t.Fatalf("the child got a message split over lines:\n%s", h.log.String())
+	}
+}
+
+// TestBodyComesFromCall proves the relay reads neither the request body
+// nor its own cap: it relays the body call.Read parsed (here one that
+// differs from the bytes left in r.Body), and without call.Read in front a
+// POST fails closed with 500.
+func TestBodyComesFromCall(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	h := newHarness(t, nil)
+	init := `{"jsonrpc":"2.0","id":"from-call","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+	parsed, perr := mcpwire.ParseBody([]byte(init))
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	substitute := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call.Call{Principal: call.PrincipalFrom(r.Context()), Body: parsed}
+		r = r.WithContext(call.With(r.Context(), c))
+		r.Body = io.NopCloser(strings.NewReader("not JSON at all"))
+		h.srv.ServeHTTP(w, r)
+	})
+	for _, c := range []struct {
+		name    string
+		handler http.Handler
+		status  int
+		want    string
+	}{
+		{"body from call", withPrincipal(substitute), http.StatusOK, `"id":"from-call","result"`},
+		{"no call.Read in front", withPrincipal(h.srv), http.StatusInternalServerError, `"code":-32603`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hs := httptest.NewServer(c.handler)
+			defer hs.Close()
+			req, _ := http.NewRequest(http.MethodPost, hs.URL, strings.NewReader(init))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			resp, err := httpClient(t, "alice").Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(body), c.want) {
+				t.Fatalf("%s %s, want %d with %s", resp.Status, body, c.status, c.want)
+			}
+			if sid := resp.Header.Get(hdrSessionID); sid != "" {
+				del, _ := http.NewRequest(http.MethodDelete, hs.URL, nil)
+				del.Header.Set(hdrSessionID, sid)
+				if r, err := httpClient(t, "alice").Do(del); err == nil {
+					_ = r.Body.Close()
+				}
+			}
+		})
+	}
+	waitFor(t, "every session ended", func() bool { return h.srv.Sessions() == 0 })
 }

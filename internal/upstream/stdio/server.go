@@ -9,14 +9,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // Server is the Streamable HTTP handler of one stdio route: it runs one
 // child process per MCP session (see the package doc for every decision).
-// It must sit behind the gateway's bearer middleware, which stores the
-// verified *authn.Principal in the request context; without one every
-// request gets 401. It does not check Origin, scopes or tokens.
+// It must sit behind the gateway's bearer middleware and call.Read, which
+// store the verified principal and the parsed body in the request context
+// (call.From); without a principal every request gets 401, and a POST
+// without a parsed body gets 500. It does not check Origin, scopes or
+// tokens.
 type Server struct {
 	o Options
 
@@ -102,8 +104,8 @@ func (srv *Server) reserve(owner string) (*session, error) {
 	switch {
 	case srv.closed:
 		return nil, &errBusy{"the gateway is shutting down", 5}
-	case time.Now().Before(srv.backoffUntil):
-		wait := time.Until(srv.backoffUntil).Seconds()
+	case srv.o.now().Before(srv.backoffUntil):
+		wait := srv.backoffUntil.Sub(srv.o.now()).Seconds()
 		return nil, &errBusy{"the upstream process keeps failing; retrying after a backoff", int(math.Ceil(wait))}
 	case len(srv.sessions) >= srv.o.MaxProcesses:
 		return nil, &errBusy{fmt.Sprintf("this route runs at most %d upstream processes", srv.o.MaxProcesses), 1}
@@ -114,15 +116,12 @@ func (srv *Server) reserve(owner string) (*session, error) {
 	return s, nil
 }
 
-// launch starts the process of a reserved session.
-func (srv *Server) launch(s *session, p *authn.Principal) error {
+// launch starts the process of a reserved session with ident (the
+// caller's identity variables) in its environment.
+func (srv *Server) launch(s *session, ident map[string]string) error {
 	defer srv.starting.Done()
-	var ident map[string]string
-	if srv.o.Identity != nil {
-		ident = srv.o.Identity(p)
-	}
 	env := childEnv(srv.o.Env, ident)
-	proc, err := startProcess(srv.o.Command, env, srv.o.Dir, srv.o.MaxMessageBytes, s.log, &srv.wg,
+	proc, err := startProcess(srv.o.Command, env, srv.o.Dir, srv.o.MaxMessageBytes, srv.o.now, s.log, &srv.wg,
 		s.fromChild, func(proc *process, err error) { srv.exited(s, proc, err) })
 	if err != nil {
 		srv.recordExit(true, false, 0)
@@ -147,7 +146,7 @@ func (srv *Server) exited(s *session, p *process, err error) {
 	s.mu.Lock()
 	answered := s.answered
 	s.mu.Unlock()
-	srv.recordExit(crashed, answered, time.Since(p.started))
+	srv.recordExit(crashed, answered, srv.o.now().Sub(p.started))
 	if crashed {
 		s.log.Warn("stdio upstream: process exited", "pid", p.pid, "err", err, "initialized", answered)
 	} else {
@@ -174,17 +173,10 @@ func (srv *Server) recordExit(crashed, answered bool, uptime time.Duration) {
 		d *= 2
 	}
 	d = min(d, MaxRestartBackoff)
-	srv.backoffUntil = time.Now().Add(d)
-}
-
-// backoff reports the current backoff window (for tests).
-func (srv *Server) backoff() (failures int, until time.Time) {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	return srv.failures, srv.backoffUntil
+	srv.backoffUntil = srv.o.now().Add(d)
 }
 
 func writeBusy(w http.ResponseWriter, id []byte, e *errBusy) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(e.retryAfter, 1)))
-	writeRPCError(w, http.StatusServiceUnavailable, id, codeServerError, e.msg, nil)
+	mcpwire.WriteError(w, mcpwire.Errorf(http.StatusServiceUnavailable, mcpwire.CodeServerError, id, "%s", e.msg))
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // TestToolsResourcesAndStderr proves that the go-sdk client, over
@@ -18,7 +20,7 @@ import (
 // 2025 handshake, lists and calls the stdio server's tools and reads its
 // resources, and that the child's stderr reaches the log tagged with its pid.
 func TestToolsResourcesAndStderr(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	cs := h.connect(t, "alice", nil, nil)
 	ctx := context.Background()
@@ -49,7 +51,7 @@ func TestToolsResourcesAndStderr(t *testing.T) {
 		t.Fatalf("resources/read = %+v, %v", res, err)
 	}
 	pid, _ := callText(t, cs, "pid", nil)
-	waitFor(t, 5*time.Second, "stderr in the log", func() bool {
+	waitFor(t, "stderr in the log", func() bool {
 		return strings.Contains(h.log.String(), "test server starting pid="+pid) && strings.Contains(h.log.String(), "pid="+pid+" ")
 	})
 }
@@ -58,7 +60,7 @@ func TestToolsResourcesAndStderr(t *testing.T) {
 // go-sdk client, and on the POST's own SSE stream (routed by progressToken,
 // before the response) when no GET stream is open.
 func TestProgress(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 
 	var mu sync.Mutex
@@ -73,7 +75,7 @@ func TestProgress(t *testing.T) {
 	if res, err := cs.CallTool(context.Background(), params); err != nil || res.IsError {
 		t.Fatalf("progress: %+v, %v", res, err)
 	}
-	waitFor(t, 5*time.Second, "3 progress notifications", func() bool {
+	waitFor(t, "3 progress notifications", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == 3
@@ -109,7 +111,7 @@ func TestProgress(t *testing.T) {
 // two processes, each with its own principal's identity in its environment
 // and none of the gateway's other environment variables.
 func TestPerSessionProcess(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	t.Setenv("MCPGW_TEST_SECRET", "do-not-leak")
 	h := newHarness(t, nil)
 	alice := h.connect(t, "alice", nil, nil)
@@ -143,7 +145,7 @@ func TestPerSessionProcess(t *testing.T) {
 // session's id is refused (403) for POST, GET and DELETE, while the owner
 // keeps using it.
 func TestSessionBoundToPrincipal(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	sid := h.initRaw(t, "alice", "2025-06-18")
 	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
@@ -178,7 +180,7 @@ func TestSessionBoundToPrincipal(t *testing.T) {
 // TestDeleteStopsProcess proves DELETE (the go-sdk client sends it on
 // Close) ends the session and its process, and the id then gets 404.
 func TestDeleteStopsProcess(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	cs := h.connect(t, "alice", nil, nil)
 	pidText, _ := callText(t, cs, "pid", nil)
@@ -187,7 +189,7 @@ func TestDeleteStopsProcess(t *testing.T) {
 	if err := cs.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
+	waitFor(t, "process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
 	resp := h.rawPost(t, context.Background(), "alice", sid, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, nil)
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
@@ -198,12 +200,12 @@ func TestDeleteStopsProcess(t *testing.T) {
 // TestIdleTimeout proves a session with no request in flight for
 // IdleTimeout loses its process, and the client then gets an error.
 func TestIdleTimeout(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, func(o *Options) { o.IdleTimeout = 300 * time.Millisecond })
 	cs := h.connect(t, "alice", nil, func(tr *mcp.StreamableClientTransport) { tr.DisableStandaloneSSE = true })
 	pidText, _ := callText(t, cs, "pid", nil)
 	pid, _ := strconv.Atoi(pidText)
-	waitFor(t, 5*time.Second, "idle process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
+	waitFor(t, "idle process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
 	if _, err := callText(t, cs, "pid", nil); err == nil {
 		t.Fatal("call after idle timeout succeeded")
 	}
@@ -212,7 +214,7 @@ func TestIdleTimeout(t *testing.T) {
 // TestMaxProcesses proves the process cap: the initialize beyond it gets
 // 503 with Retry-After and a JSON-RPC error (golden body).
 func TestMaxProcesses(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	h := newHarness(t, func(o *Options) { o.MaxProcesses = 1 })
 	h.connect(t, "alice", nil, nil)
 	resp := h.rawPost(t, context.Background(), "bob", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, nil)

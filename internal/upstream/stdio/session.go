@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // session is one MCP session: one child process and its streams.
@@ -18,12 +20,12 @@ type session struct {
 
 	mu         sync.Mutex
 	proc       *process
-	version    string // protocol version the child answered initialize with
-	initID     string
-	answered   bool // the child answered initialize
+	version    string      // protocol version the child answered initialize with
+	initID     mcpwire.Key // key of the initialize request's id
+	answered   bool        // the child answered initialize
 	streams    map[string]*stream
-	byRequest  map[string]*stream // request id key -> stream awaiting it
-	byToken    map[string]*stream // progress token key -> stream
+	byRequest  map[mcpwire.Key]*stream // request id key -> stream awaiting it
+	byToken    map[mcpwire.Key]*stream // progress token key -> stream
 	standalone *stream
 	seq        uint64
 	active     int // HTTP requests of this session in flight
@@ -39,8 +41,8 @@ func newSession(srv *Server, owner string) *session {
 		srv: srv, id: id, owner: owner,
 		log:       srv.o.Logger.With("session", id[:8]),
 		streams:   map[string]*stream{},
-		byRequest: map[string]*stream{},
-		byToken:   map[string]*stream{},
+		byRequest: map[mcpwire.Key]*stream{},
+		byToken:   map[mcpwire.Key]*stream{},
 		done:      make(chan struct{}),
 	}
 	s.standalone = newStream(rand.Text(), true, 0)
@@ -50,9 +52,9 @@ func newSession(srv *Server, owner string) *session {
 
 // fromChild routes one stdout line of the child (see the package doc).
 func (s *session) fromChild(line []byte) {
-	msgs, _, err := parseMessages(line)
-	if err != nil {
-		s.log.Warn("stdio upstream: dropping a stdout line that is not JSON-RPC", "err", err, "bytes", len(line))
+	body, perr := mcpwire.ParseBody(line)
+	if perr != nil {
+		s.log.Warn("stdio upstream: dropping a stdout line that is not JSON-RPC", "err", perr, "bytes", len(line))
 		return
 	}
 	s.mu.Lock()
@@ -60,34 +62,53 @@ func (s *session) fromChild(line []byte) {
 	if s.ended {
 		return
 	}
-	for _, m := range msgs {
+	for i := range body.Messages {
+		m := &body.Messages[i]
 		switch {
-		case m.isResponse():
-			if m.id == s.initID && !s.answered {
-				s.answered = true
-				var r struct {
-					ProtocolVersion string `json:"protocolVersion"`
-				}
-				_ = json.Unmarshal(m.result, &r)
-				s.version = r.ProtocolVersion
-			}
-			st := s.byRequest[m.id]
-			if st == nil {
-				s.log.Debug("stdio upstream: response to no waiting request", "id", string(m.rawID))
+		case m.IsResponse():
+			k, ok := m.Key()
+			if !ok {
+				s.log.Debug("stdio upstream: dropping an error response with a null id")
 				continue
 			}
-			delete(s.byRequest, m.id)
-			delete(st.pending, m.id)
-			st.appendLocked(m.raw, true)
+			if k == s.initID && !s.answered {
+				s.answered = true
+				s.version = protocolVersion(m.Result)
+			}
+			st := s.byRequest[k]
+			if st == nil {
+				s.log.Debug("stdio upstream: response to no waiting request", "id", string(m.ID))
+				continue
+			}
+			delete(s.byRequest, k)
+			delete(st.pending, k)
+			st.appendLocked(m.Raw, true)
 			if st.completeLocked() {
 				s.unregisterTokensLocked(st)
 			}
-		case m.method == "notifications/progress" && s.byToken[m.token] != nil:
-			s.byToken[m.token].appendLocked(m.raw, true)
+		case m.Method == "notifications/progress" && s.byToken[tokenKey(m)] != nil:
+			s.byToken[tokenKey(m)].appendLocked(m.Raw, true)
 		default:
-			s.otherLocked().appendLocked(m.raw, true)
+			s.otherLocked().appendLocked(m.Raw, true)
 		}
 	}
+}
+
+// tokenKey is the key of m's progress token; "" (no stream's) if none.
+func tokenKey(m *mcpwire.Message) mcpwire.Key {
+	k, _ := mcpwire.KeyOf(m.ProgressToken())
+	return k
+}
+
+// protocolVersion reads an initialize result's protocolVersion ("" if
+// absent or not a string).
+func protocolVersion(result json.RawMessage) string {
+	obj, err := mcpwire.Object(result, "protocolVersion")
+	if err != nil {
+		return ""
+	}
+	v, _ := mcpwire.String(obj["protocolVersion"])
+	return v
 }
 
 // otherLocked picks the stream for a child message that names no request:
@@ -118,37 +139,35 @@ func (s *session) unregisterTokensLocked(st *stream) {
 	st.tokens = nil
 }
 
-// post relays one POST body to the child. With no requests in it, the
-// answer is 202 (MCP 2025-11-25, "Sending Messages to the Server"); else an
-// SSE stream with the responses. It reports false if the client left before
-// every response was written.
-func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []message, body []byte) bool {
+// post relays one POST body (line: body.Raw on one line) to the child.
+// With no requests in it, the answer is 202 (MCP 2025-11-25, "Sending
+// Messages to the Server"); else an SSE stream with the responses. It
+// reports false if the client left before every response was written.
+func (s *session) post(w http.ResponseWriter, r *http.Request, body *mcpwire.Body, line []byte) bool {
 	var st *stream
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
-		writeRPCError(w, http.StatusNotFound, firstID(msgs), codeSessionNotFound, "session not found", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusNotFound, mcpwire.CodeSessionNotFound, body.FirstID(), "session not found"))
 		return true
 	}
-	for _, m := range msgs {
-		if !m.isRequest() {
-			continue
-		}
-		if s.byRequest[m.id] != nil || (st != nil && st.pending[m.id] != nil) {
+	for _, m := range body.Requests() {
+		k, _ := m.Key()
+		if s.byRequest[k] != nil {
 			s.mu.Unlock()
-			writeRPCError(w, http.StatusBadRequest, m.rawID, codeInvalidRequest, "a request with this id is already in flight", nil)
+			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, m.ID, "a request with this id is already in flight"))
 			return true
 		}
 		if st == nil {
 			s.seq++
 			st = newStream(rand.Text(), false, s.seq)
 		}
-		st.pending[m.id] = m.rawID
-		if m.token != "" {
-			st.tokens = append(st.tokens, m.token)
+		st.pending[k] = m.ID
+		if tk := tokenKey(m); tk != "" {
+			st.tokens = append(st.tokens, tk)
 		}
-		if m.method == "initialize" {
-			s.initID = m.id
+		if m.Method == "initialize" {
+			s.initID = k
 		}
 	}
 	if st != nil {
@@ -164,12 +183,12 @@ func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []message, b
 	proc := s.proc
 	s.mu.Unlock()
 
-	if err := proc.write(body); err != nil {
+	if err := proc.write(line); err != nil {
 		s.log.Warn("stdio upstream: write failed", "err", err)
 		if st != nil {
 			s.forget(st)
 		}
-		writeRPCError(w, http.StatusBadGateway, firstID(msgs), codeInternalError, "upstream process is not accepting messages", nil)
+		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadGateway, mcpwire.CodeInternalError, body.FirstID(), "upstream process is not accepting messages"))
 		return true
 	}
 	if st == nil {
@@ -177,15 +196,6 @@ func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []message, b
 		return true
 	}
 	return s.serveStream(w, r, st, 0, false)
-}
-
-func firstID(msgs []message) json.RawMessage {
-	for _, m := range msgs {
-		if m.isRequest() {
-			return m.rawID
-		}
-	}
-	return nil
 }
 
 // forget drops a POST stream and whatever it was waiting for.
@@ -334,7 +344,7 @@ func (s *session) end(status int, reason string) {
 	s.endStatus = status
 	for _, st := range s.streams {
 		for _, raw := range st.pending {
-			st.appendLocked(errorResponse(raw, codeInternalError, reason, nil), false)
+			st.appendLocked(mcpwire.ErrorBody(raw, mcpwire.CodeInternalError, reason, nil), false)
 		}
 		clear(st.pending)
 		if st.timer != nil {
@@ -366,4 +376,15 @@ func (s *session) negotiated() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.version
+}
+
+// cancelledNotification is notifications/cancelled for a request the
+// gateway gives up on (MCP 2025-11-25, "Cancellation").
+func cancelledNotification(id json.RawMessage, reason string) []byte {
+	b, _ := mcpwire.Marshal(map[string]any{
+		"jsonrpc": mcpwire.Version,
+		"method":  "notifications/cancelled",
+		"params":  map[string]any{"requestId": id, "reason": reason},
+	})
+	return b
 }

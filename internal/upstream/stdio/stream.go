@@ -2,12 +2,13 @@ package stdio
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // Retention of one stream's events for Last-Event-ID resumption and for
@@ -35,17 +36,17 @@ type stream struct {
 	next       int // index of the next event
 	delivered  int // standalone: events before it were written to a GET
 	// pending maps the canonical key of each unanswered request to its raw id.
-	pending  map[string]json.RawMessage
-	tokens   []string // progress tokens registered for this stream
-	upstream int      // events that came from the child (not the gateway)
-	attached bool     // an HTTP response is writing this stream
+	pending  map[mcpwire.Key]json.RawMessage
+	tokens   []mcpwire.Key // progress tokens registered for this stream
+	upstream int           // events that came from the child (not the gateway)
+	attached bool          // an HTTP response is writing this stream
 	wake     chan struct{}
 	timer    *time.Timer // resume window after a disconnect
 }
 
 func newStream(id string, standalone bool, seq uint64) *stream {
 	return &stream{id: id, standalone: standalone, seq: seq,
-		pending: map[string]json.RawMessage{}, wake: make(chan struct{}, 1)}
+		pending: map[mcpwire.Key]json.RawMessage{}, wake: make(chan struct{}, 1)}
 }
 
 // appendLocked adds one message and wakes the writer.
@@ -133,7 +134,8 @@ func (s *session) serveStream(w http.ResponseWriter, r *http.Request, st *stream
 			wrote = true
 		}
 		for _, e := range evs {
-			if _, err := fmt.Fprintf(w, "id: %s\nevent: message\ndata: %s\n\n", st.eventID(e.idx), e.data); err != nil {
+			ev := mcpwire.Event{Type: "message", ID: st.eventID(e.idx), Data: e.data, HasData: true}
+			if _, err := w.Write(mcpwire.EncodeEvent(ev)); err != nil {
 				s.detach(st)
 				return false
 			}
@@ -191,6 +193,6 @@ func writeJSONMessages(w http.ResponseWriter, status int, evs []event) {
 	for i, e := range evs {
 		raws[i] = e.data
 	}
-	b, _ := json.Marshal(raws)
+	b, _ := mcpwire.Marshal(raws)
 	_, _ = w.Write(append(b, '\n'))
 }
