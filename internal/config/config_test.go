@@ -52,7 +52,9 @@ func TestValidateProblems(t *testing.T) {
 		{"hmac without key", func(c *Config) {
 			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Identity: "hmac"}}
 		}, "identity_key_env"},
-		{"static without env", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "srv", Identity: "static"}} }, "static_credential_env"},
+		{"static without env", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Identity: "static"}}
+		}, "static_credential_env"},
 		{"unknown identity", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "srv", Identity: "token"}} }, "routes[0].identity"},
 		{"identity on builtin", func(c *Config) {
 			c.Routes = []Route{{Path: "/mcp", Upstream: "builtin", Identity: "hmac", IdentityKeyEnv: "K"}}
@@ -93,6 +95,10 @@ func TestValidateAccepts(t *testing.T) {
 		{"cognito with client ids", func(c *Config) { c.Provider = "cognito"; c.AllowedClientIDs = []string{"abc"} }},
 		{"cognito with registrations table", func(c *Config) {
 			c.Provider, c.ClientIDsTable, c.AWSRegion, c.AWSEndpoint = "cognito", "regs", "us-east-1", "http://127.0.0.1:5000"
+		}},
+		// stdio processes get the identity as MCP_GATEWAY_* variables: no key.
+		{"stdio identity without key", func(c *Config) {
+			c.Routes = []Route{{Path: "/a", Upstream: "srv", Identity: "hmac"}, {Path: "/b", Upstream: "srv", Identity: "static"}}
 		}},
 	}
 	for _, tt := range tests {

@@ -40,8 +40,10 @@ type Route struct {
 	PromptScopes   map[string][]string `mapstructure:"prompt_scopes"`
 	// Identity is what the upstream learns of the caller: "none" (default),
 	// "hmac" or "jws" (signed identity headers, key in IdentityKeyEnv), or
-	// "static" (a fixed credential from StaticCredentialEnv). The client's
-	// token and cookies are never forwarded.
+	// "static" (a fixed credential from StaticCredentialEnv). A stdio route
+	// whose identity is not "none" passes the caller as MCP_GATEWAY_*
+	// environment variables instead and needs no key. The client's token
+	// and cookies are never forwarded.
 	Identity string `mapstructure:"identity"`
 	// IdentityKeyEnv names the environment variable holding the HMAC key
 	// (hmac, at least 32 bytes) or the PEM private key (jws).
@@ -156,11 +158,13 @@ func (r Route) validateUpstream(key string, bad func(key, format string, args ..
 	switch r.Identity {
 	case "none":
 	case "hmac", "jws":
-		if r.IdentityKeyEnv == "" {
+		// A stdio process gets the identity as plain environment
+		// variables (only the gateway can write it): no key to name.
+		if r.IdentityKeyEnv == "" && r.Kind() == KindHTTP {
 			bad(key+".identity_key_env", "is required with identity %q", r.Identity)
 		}
 	case "static":
-		if r.StaticCredentialEnv == "" {
+		if r.StaticCredentialEnv == "" && r.Kind() == KindHTTP {
 			bad(key+".static_credential_env", "is required with identity static")
 		}
 	default:

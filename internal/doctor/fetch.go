@@ -11,13 +11,6 @@ import (
 // maxResponseBytes caps every response body.
 const maxResponseBytes = 1 << 20
 
-// isNotFound reports whether err is an HTTP 404 or 410 answer, i.e. the
-// server is up but does not publish the document.
-func isNotFound(err error) bool {
-	var se *httpfetch.StatusError
-	return errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusGone)
-}
-
 // isNetwork reports whether err means no HTTP answer at all.
 func isNetwork(err error) bool {
 	var se *httpfetch.StatusError
