@@ -13,21 +13,23 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 // Buffer sizes of a bridge session.
 const (
 	toClientBuffer = 64 // server-initiated messages awaiting the client's GET
-	notesBuffer    = 32 // progress notifications awaiting one client POST
+	notesBuffer    = 32 // notifications and server requests awaiting one client POST
 )
 
 var (
-	errUpstreamRefused = errors.New("upstream refused the gateway's request")
-	errNoEndpoint      = errors.New("upstream sse stream did not announce a usable endpoint")
-	errSessionGone     = errors.New("bridge session ended")
+	errUpstreamStatus = errors.New("upstream answered with an unexpected status")
+	errNoEndpoint     = errors.New("upstream sse stream did not announce a usable endpoint")
+	errBridgeClosed   = errors.New("bridge closed")
 )
 
 // bridge holds the legacy HTTP+SSE sessions of one Proxy (see the package
@@ -36,11 +38,13 @@ type bridge struct {
 	p        *Proxy
 	mu       sync.Mutex
 	sessions map[string]*bridgeSession
+	closed   bool // set under mu before wg.Wait: no goroutine starts after
 	wg       sync.WaitGroup
 }
 
 // bridgeSession is one upstream SSE stream and its routing state.
 type bridgeSession struct {
+	b        *bridge
 	id       string
 	owner    string
 	endpoint string
@@ -48,29 +52,40 @@ type bridgeSession struct {
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the upstream stream has ended
 
-	mu        sync.Mutex
-	waiters   map[string]*waiter // by request id
-	progress  map[string]*waiter // by progress token
-	toClient  chan []byte
+	mu sync.Mutex
+	// principal is the owner as of the latest client POST (the
+	// initializing one first): the identity of the upstream requests the
+	// session makes on its own (refusals of server requests).
+	principal *authn.Principal
+	ended     bool                    // the reader is finishing: start no goroutine
+	waiters   map[mcpwire.Key]*waiter // by request id
+	progress  map[mcpwire.Key]*waiter // by progress token
+	outbox    []item                  // for the client's GET stream, oldest first
+	outReady  chan struct{}           // signalled (cap 1) when outbox gains an item
 	getActive bool
 	active    int
 	lastUsed  time.Time
 }
 
 // waiter receives what the upstream sends for one client POST: the
-// responses to its requests and progress for their tokens, in order. ch has
-// room for every expected response plus notesBuffer; notifications are
-// dropped rather than ever taking a response's place, so the reader never
-// blocks on a slow client.
+// responses to its requests, progress for their tokens, and the server
+// messages attributed to it, in order. ch has room for every expected
+// response plus notesBuffer; other messages never take a response's place,
+// so the reader never blocks on a slow client.
 type waiter struct {
 	ch       chan item
 	reserved int // responses still expected; guarded by the session's mu
 }
 
-// item is one upstream message for a waiter.
+// item is one upstream message for a client stream.
 type item struct {
 	data []byte
-	id   string // idKey of the request answered; "" for notifications
+	// answers is the key of the client request a response answers; "" for
+	// other messages.
+	answers mcpwire.Key
+	// serverID is the id of a server-to-client request (nil otherwise): if
+	// no client stream takes it, the bridge refuses it upstream.
+	serverID json.RawMessage
 }
 
 func newBridge(p *Proxy) *bridge {
@@ -83,35 +98,40 @@ func newBridge(p *Proxy) *bridge {
 // janitor ends idle sessions until the proxy closes.
 func (b *bridge) janitor() {
 	defer b.wg.Done()
-	every := min(b.p.o.SessionIdleTimeout/4, time.Minute)
-	t := time.NewTicker(max(every, 10*time.Millisecond))
-	defer t.Stop()
+	clk := b.p.o.clock
+	every := max(min(b.p.o.SessionIdleTimeout/4, time.Minute), 10*time.Millisecond)
 	for {
 		select {
 		case <-b.p.ctx.Done():
 			return
-		case now := <-t.C:
-			b.mu.Lock()
-			var idle []*bridgeSession
-			for _, s := range b.sessions {
-				s.mu.Lock()
-				if s.active == 0 && now.Sub(s.lastUsed) > b.p.o.SessionIdleTimeout {
-					idle = append(idle, s)
-				}
-				s.mu.Unlock()
+		case <-clk.After(every):
+		}
+		now := clk.Now()
+		b.mu.Lock()
+		var idle []*bridgeSession
+		for _, s := range b.sessions {
+			s.mu.Lock()
+			if s.active == 0 && now.Sub(s.lastUsed) > b.p.o.SessionIdleTimeout {
+				idle = append(idle, s)
 			}
-			b.mu.Unlock()
-			for _, s := range idle {
-				b.p.log.Info("bridge session idle; closing")
-				s.cancel()
-			}
+			s.mu.Unlock()
+		}
+		b.mu.Unlock()
+		for _, s := range idle {
+			b.p.log.Info("bridge session idle; closing")
+			s.cancel()
 		}
 	}
 }
 
 // close ends every session and waits for the bridge's goroutines; the
 // proxy's context is already cancelled.
-func (b *bridge) close() { b.wg.Wait() }
+func (b *bridge) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.wg.Wait()
+}
 
 // count reports open sessions (tests).
 func (b *bridge) count() int {
@@ -153,6 +173,15 @@ func (b *bridge) open(r *http.Request, pr *authn.Principal) (*bridgeSession, int
 		b.p.limiter.release(principalKey(pr))
 		return nil, status, err
 	}
+	var timedOut atomic.Bool
+	t := time.AfterFunc(b.p.o.Timeout, func() { timedOut.Store(true); cancel() })
+	defer t.Stop()
+	status := func() int {
+		if timedOut.Load() {
+			return http.StatusGatewayTimeout
+		}
+		return http.StatusBadGateway
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.p.target.String(), nil)
 	if err != nil {
 		return fail(http.StatusInternalServerError, err)
@@ -162,22 +191,10 @@ func (b *bridge) open(r *http.Request, pr *authn.Principal) (*bridgeSession, int
 	if ua := r.Header.Get("User-Agent"); ua != "" {
 		req.Header.Set("User-Agent", ua)
 	}
-	if b.p.o.Identity != nil {
-		if err := b.p.o.Identity.Apply(req.Header, pr); err != nil {
-			return fail(http.StatusInternalServerError, fmt.Errorf("identity: %w", err))
-		}
-	}
-	var timedOut bool
-	var tmu sync.Mutex
-	t := time.AfterFunc(b.p.o.Timeout, func() { tmu.Lock(); timedOut = true; tmu.Unlock(); cancel() })
-	defer t.Stop()
-	status := func() int {
-		tmu.Lock()
-		defer tmu.Unlock()
-		if timedOut {
-			return http.StatusGatewayTimeout
-		}
-		return http.StatusBadGateway
+	// The stream outlives the request: the injector gets the session's
+	// context, with the open's deadline.
+	if err := b.p.identify(ctx, req.Header, pr); err != nil {
+		return fail(http.StatusInternalServerError, err)
 	}
 	resp, err := b.p.client.Do(req)
 	if err != nil {
@@ -186,24 +203,29 @@ func (b *bridge) open(r *http.Request, pr *authn.Principal) (*bridgeSession, int
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK || mt != "text/event-stream" {
 		resp.Body.Close()
-		return fail(http.StatusBadGateway, fmt.Errorf("%w: GET answered %d %s", errUpstreamRefused, resp.StatusCode, mt))
+		return fail(http.StatusBadGateway, fmt.Errorf("%w: GET answered %d %s", errUpstreamStatus, resp.StatusCode, mt))
 	}
-	rd := newSSEReader(resp.Body, defaultMaxEventBytes)
+	rd := mcpwire.NewReader(resp.Body, mcpwire.DefaultMaxEventBytes)
 	endpoint, err := b.readEndpoint(rd)
 	if err != nil || !t.Stop() {
 		resp.Body.Close()
 		return fail(status(), fmt.Errorf("%w: %w", errNoEndpoint, err))
 	}
 	s := &bridgeSession{
-		id: randomID(), owner: principalKey(pr), endpoint: endpoint,
+		b: b, id: randomID(), owner: principalKey(pr), endpoint: endpoint, principal: pr,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		waiters: map[string]*waiter{}, progress: map[string]*waiter{},
-		toClient: make(chan []byte, toClientBuffer), lastUsed: time.Now(),
+		waiters: map[mcpwire.Key]*waiter{}, progress: map[mcpwire.Key]*waiter{},
+		outReady: make(chan struct{}, 1), lastUsed: b.p.o.clock.Now(),
 	}
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		resp.Body.Close()
+		return fail(http.StatusServiceUnavailable, errBridgeClosed)
+	}
 	b.sessions[s.id] = s
-	b.mu.Unlock()
 	b.wg.Add(1)
+	b.mu.Unlock()
 	go b.read(s, rd, resp.Body)
 	return s, 0, nil
 }
@@ -211,16 +233,16 @@ func (b *bridge) open(r *http.Request, pr *authn.Principal) (*bridgeSession, int
 // readEndpoint reads events until the endpoint event and resolves its URL,
 // which must share the upstream URL's scheme and host (an upstream must not
 // steer the gateway's POSTs, with identity headers, elsewhere).
-func (b *bridge) readEndpoint(rd *sseReader) (string, error) {
+func (b *bridge) readEndpoint(rd *mcpwire.Reader) (string, error) {
 	for {
-		ev, err := rd.next()
+		ev, err := rd.Next()
 		if err != nil {
 			return "", err
 		}
-		if ev.name != "endpoint" {
+		if ev.Type != "endpoint" {
 			continue
 		}
-		ref, err := url.Parse(string(bytes.TrimSpace(ev.data)))
+		ref, err := url.Parse(string(bytes.TrimSpace(ev.Data)))
 		if err != nil {
 			return "", err
 		}
@@ -233,7 +255,7 @@ func (b *bridge) readEndpoint(rd *sseReader) (string, error) {
 }
 
 // read routes upstream messages until the stream ends, then removes s.
-func (b *bridge) read(s *bridgeSession, rd *sseReader, body io.ReadCloser) {
+func (b *bridge) read(s *bridgeSession, rd *mcpwire.Reader, body io.ReadCloser) {
 	defer b.wg.Done()
 	defer func() {
 		s.cancel()
@@ -242,76 +264,30 @@ func (b *bridge) read(s *bridgeSession, rd *sseReader, body io.ReadCloser) {
 		delete(b.sessions, s.id)
 		b.mu.Unlock()
 		b.p.limiter.release(s.owner)
+		s.mu.Lock()
+		s.ended = true
+		s.mu.Unlock()
 		close(s.done)
 	}()
 	for {
-		ev, err := rd.next()
+		ev, err := rd.Next()
 		if err != nil {
 			if s.ctx.Err() == nil && !errors.Is(err, io.EOF) {
 				b.p.log.Warn("upstream sse stream ended", slog.Any("error", err))
 			}
 			return
 		}
-		if ev.name != "" && ev.name != "message" {
+		if !ev.IsMessage() {
 			continue
 		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, ev.data); err != nil {
-			b.p.log.Warn("upstream sent a message that is not JSON; dropped")
+		m, perr := mcpwire.ParseMessage(ev.Data)
+		if perr != nil {
+			b.p.log.Warn("upstream sent a message that is not JSON-RPC; dropped", slog.String("error", perr.Message))
 			continue
 		}
-		s.route(b.p.log, compact.Bytes())
+		s.route(m)
 	}
 }
-
-// route delivers one upstream message: a response to its waiter, progress to
-// the waiter that set the token, anything else to the client's GET stream.
-func (s *bridgeSession) route(log *slog.Logger, data []byte) {
-	msgs, _, err := parseMessages(data)
-	if err != nil || len(msgs) != 1 {
-		log.Warn("upstream sent an unparsable message; dropped")
-		return
-	}
-	m := msgs[0]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case m.method == "" && len(m.id) > 0:
-		k := idKey(m.id)
-		if w := s.waiters[k]; w != nil {
-			delete(s.waiters, k)
-			w.reserved--
-			w.ch <- item{data: data, id: k} // capacity reserved
-			return
-		}
-		log.Debug("upstream response for no pending request; dropped")
-		return
-	case m.method == "notifications/progress":
-		var n struct {
-			Params struct {
-				Token json.RawMessage `json:"progressToken"`
-			} `json:"params"`
-		}
-		if json.Unmarshal(data, &n) == nil && len(n.Params.Token) > 0 {
-			if w := s.progress[idKey(n.Params.Token)]; w != nil {
-				if len(w.ch) < cap(w.ch)-w.reserved {
-					w.ch <- item{data: data}
-				} else {
-					log.Warn("client too slow for progress notifications; one dropped")
-				}
-				return
-			}
-		}
-	}
-	select {
-	case s.toClient <- data:
-	default:
-		log.Warn("client GET stream absent or too slow; server message dropped")
-	}
-}
-
-// idKey normalises a JSON id or token for map keys.
-func idKey(raw json.RawMessage) string { return string(bytes.TrimSpace(raw)) }
 
 func randomID() string {
 	b := make([]byte, 18)

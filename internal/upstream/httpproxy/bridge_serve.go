@@ -11,138 +11,132 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
-
-// legacyVersions are what a bridged route accepts: every 2025 generation
-// version (the bridge has sessions) and 2024-11-05.
-var legacyVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
-
-// sessionlessVersion is the first MCP version without sessions.
-const sessionlessVersion = "2026-07-28"
 
 // cancelTimeout bounds the best-effort notifications/cancelled POST sent
 // when a client gives up on a bridged request.
 const cancelTimeout = 5 * time.Second
 
 // serve handles one client request on a bridged route.
-func (b *bridge) serve(w http.ResponseWriter, r *http.Request, pr *authn.Principal, body []byte) {
-	id := requestID(body)
+func (b *bridge) serve(w http.ResponseWriter, r *http.Request, c *call.Call) {
+	id := c.Body.FirstID()
 	var s *bridgeSession
-	if sids := r.Header.Values("Mcp-Session-Id"); len(sids) > 0 {
+	if sids := r.Header.Values(mcpwire.HeaderSessionID); len(sids) > 0 {
 		if len(sids) == 1 {
-			if bid, ok := b.p.codec.unwrap(sids[0], pr); ok {
-				s = b.lookup(bid, pr)
+			if bid, ok := b.p.codec.unwrap(sids[0], c.Principal); ok {
+				s = b.lookup(bid, c.Principal)
 			}
 		}
 		if s == nil {
-			writeRPCError(w, http.StatusNotFound, id, codeSessionNotFound, msgSessionNotFound)
+			mcpwire.WriteError(w, errSessionNotFound.at(id))
 			return
 		}
 	}
 	switch r.Method {
 	case http.MethodGet:
 		if s == nil {
-			writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "Mcp-Session-Id is required")
+			mcpwire.WriteError(w, errSessionRequired.at(nil))
 			return
 		}
 		b.serveGET(w, r, s)
 	case http.MethodDelete:
 		if s == nil {
-			writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "Mcp-Session-Id is required")
+			mcpwire.WriteError(w, errSessionRequired.at(nil))
 			return
 		}
 		s.cancel()
 		<-s.done
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		b.servePOST(w, r, pr, s, body)
+		b.servePOST(w, r, c, s)
 	}
 }
 
 // servePOST forwards the client's messages to the upstream endpoint and,
-// when they include requests, streams back their responses as SSE.
-func (b *bridge) servePOST(w http.ResponseWriter, r *http.Request, pr *authn.Principal, s *bridgeSession, body []byte) {
-	msgs, _, err := parseMessages(body)
-	if err != nil || len(msgs) == 0 {
-		writeRPCError(w, http.StatusBadRequest, nil, -32700, "parse error")
-		return
-	}
-	id := msgs[0].id
-	initialized := s != nil
+// when they include requests, streams back as SSE their responses and the
+// server messages routed to this POST.
+func (b *bridge) servePOST(w http.ResponseWriter, r *http.Request, c *call.Call, s *bridgeSession) {
+	body, pr := c.Body, c.Principal
+	id := body.FirstID()
+	var created *bridgeSession // until the client learns its id
 	if s == nil {
-		if v := r.Header.Get("Mcp-Protocol-Version"); v >= sessionlessVersion || len(msgs) != 1 || msgs[0].method != "initialize" {
-			if v >= sessionlessVersion {
-				data, _ := json.Marshal(map[string]any{"supported": legacyVersions, "requested": v})
-				writeRPCErrorData(w, http.StatusBadRequest, id, codeUnsupportedProtocolVersion,
-					"this route's upstream has sessions: protocol version "+v+" is not supported", data)
-				return
-			}
-			writeRPCError(w, http.StatusBadRequest, id, codeInvalidRequest, "Mcp-Session-Id is required")
+		if v := r.Header.Get(mcpwire.HeaderProtocolVersion); mcpwire.Sessionless(v) {
+			mcpwire.WriteError(w, errSessionsOnly(id, v))
+			return
+		}
+		if len(body.Messages) != 1 || body.Messages[0].Method != "initialize" {
+			mcpwire.WriteError(w, errSessionRequired.at(id))
 			return
 		}
 		var status int
+		var err error
 		if s, status, err = b.open(r, pr); err != nil {
 			b.openFailed(w, r, status, id, err)
 			return
 		}
-		created := s
+		created = s
 		defer func() {
-			if !initialized {
+			if created != nil {
 				created.cancel() // no client will ever know this session
 			}
 		}()
 	}
 	s.touch(+1)
 	defer s.touch(-1)
+	s.mu.Lock()
+	s.principal = pr
+	s.mu.Unlock()
 	wrapped, err := b.p.codec.wrap(s.id, pr)
 	if err != nil {
-		writeRPCError(w, http.StatusBadGateway, id, codeInternal, msgUpstreamUnavailable)
+		mcpwire.WriteError(w, errUpstreamUnavailable.at(id))
 		return
 	}
-	wt, pending, err := s.register(msgs)
-	if err != nil {
-		writeRPCError(w, http.StatusBadRequest, id, codeInvalidRequest, err.Error())
+	reqs := body.Requests()
+	wt, pending, ok := s.register(reqs)
+	if !ok {
+		mcpwire.WriteError(w, errDuplicateID.at(id))
 		return
 	}
-	defer s.unregister(wt, msgs)
-	for _, m := range msgs {
-		if status, err := b.post(r.Context(), s, pr, m.raw); err != nil {
+	defer s.unregister(wt, reqs)
+	for _, m := range body.Messages {
+		if status, err := b.post(r.Context(), s, pr, m.Raw); err != nil {
 			b.p.log.WarnContext(r.Context(), "posting to the upstream failed", slog.Any("error", err))
-			writeRPCError(w, status, id, codeInternal, msgUpstreamUnavailable)
+			mcpwire.WriteError(w, statusError(status).at(id))
 			return
 		}
 	}
+	created = nil
 	h := w.Header()
-	h.Set("Mcp-Session-Id", wrapped)
-	initialized = true
+	h.Set(mcpwire.HeaderSessionID, wrapped)
 	if len(pending) == 0 {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	send := func(data []byte) bool {
-		if _, err := w.Write(encodeMessageEvent(data)); err != nil {
+	setEventStream(h)
+	ew := newEventWriter(w, http.StatusOK, b.p.holdFor(r))
+	defer ew.close()
+	send := func(data []byte) bool { return ew.send(mcpwire.MessageEvent(data)) == nil }
+	var undelivered []item
+	deliver := func(it item) bool {
+		if !send(it.data) {
+			undelivered = append(undelivered, it)
 			return false
 		}
-		err := rc.Flush()
-		return err == nil || errors.Is(err, http.ErrNotSupported)
+		delete(pending, it.answers)
+		return true
 	}
-	deliver := func(it item) bool {
-		delete(pending, it.id)
-		return send(it.data)
-	}
+	defer func() { s.refuseUndelivered(undelivered) }()
 	for len(pending) > 0 {
 		select {
 		case it := <-wt.ch:
 			if !deliver(it) {
+				b.p.log.DebugContext(r.Context(), "client stream write failed")
 				return
 			}
 		case <-r.Context().Done():
+			b.p.log.DebugContext(r.Context(), "client went away before its responses", slog.Int("pending", len(pending)))
 			b.cancelPending(s, pr, pending)
 			return
 		case <-s.done:
@@ -155,7 +149,7 @@ func (b *bridge) servePOST(w http.ResponseWriter, r *http.Request, pr *authn.Pri
 				}
 			}
 			for _, raw := range pending {
-				send(rpcErrorBody(raw, codeInternal, msgUpstreamUnavailable, nil))
+				send(errUpstreamUnavailable.body(raw))
 			}
 			return
 		}
@@ -169,14 +163,12 @@ func (b *bridge) openFailed(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	b.p.log.WarnContext(r.Context(), "opening the upstream sse stream failed", slog.Int("status", status), slog.Any("error", err))
 	switch status {
-	case http.StatusTooManyRequests:
-		writeRPCError(w, status, id, codeServerError, msgTooManyStreams)
-	case http.StatusGatewayTimeout:
-		writeRPCError(w, status, id, codeInternal, msgUpstreamTimeout)
 	case http.StatusServiceUnavailable:
-		writeRPCError(w, status, id, codeServerError, "too many sessions")
+		mcpwire.WriteError(w, errTooManySessions.at(id))
+	case http.StatusTooManyRequests, http.StatusGatewayTimeout, http.StatusInternalServerError:
+		mcpwire.WriteError(w, statusError(status).at(id))
 	default:
-		writeRPCError(w, http.StatusBadGateway, id, codeInternal, msgUpstreamUnavailable)
+		mcpwire.WriteError(w, errUpstreamUnavailable.at(id))
 	}
 }
 
@@ -189,42 +181,62 @@ func (b *bridge) serveGET(w http.ResponseWriter, r *http.Request, s *bridgeSessi
 	s.getActive = true
 	s.mu.Unlock()
 	if busy {
-		writeRPCError(w, http.StatusConflict, nil, codeInvalidRequest, "a stream for this session is already open")
+		mcpwire.WriteError(w, errStreamOpen.at(nil))
 		return
 	}
 	s.touch(+1)
+	var batch []item
 	defer func() {
 		s.mu.Lock()
 		s.getActive = false
+		// Server requests are never left for a later GET: nothing says one
+		// will come. Notifications stay queued for it.
+		var keep []item
+		for _, it := range s.outbox {
+			if it.serverID != nil {
+				batch = append(batch, it)
+			} else {
+				keep = append(keep, it)
+			}
+		}
+		s.outbox = keep
 		s.mu.Unlock()
+		s.refuseUndelivered(batch)
 		s.touch(-1)
 	}()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
+	setEventStream(w.Header())
+	ew := newEventWriter(w, http.StatusOK, 0)
+	defer ew.close()
 	for {
+		s.mu.Lock()
+		batch = s.take()
+		s.mu.Unlock()
+		for len(batch) > 0 {
+			if ew.send(mcpwire.MessageEvent(batch[0].data)) != nil {
+				return
+			}
+			batch = batch[1:]
+		}
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.done:
 			return
-		case data := <-s.toClient:
-			if _, err := w.Write(encodeMessageEvent(data)); err != nil {
-				return
-			}
-			if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-				return
-			}
+		case <-s.outReady:
 		}
 	}
 }
 
+// setEventStream sets the headers of a bridge's event stream.
+func setEventStream(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+}
+
 // post sends one message to the session's endpoint; the legacy transport
-// answers 202 (any 2xx is accepted, its body ignored).
+// answers 202 (any 2xx is accepted, its body ignored). ctx bounds it with
+// Timeout and the session's end.
 func (b *bridge) post(ctx context.Context, s *bridgeSession, pr *authn.Principal, raw []byte) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.p.o.Timeout)
 	defer cancel()
@@ -235,10 +247,8 @@ func (b *bridge) post(ctx context.Context, s *bridgeSession, pr *authn.Principal
 		return http.StatusBadGateway, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if b.p.o.Identity != nil {
-		if err := b.p.o.Identity.Apply(req.Header, pr); err != nil {
-			return http.StatusInternalServerError, err
-		}
+	if err := b.p.identify(ctx, req.Header, pr); err != nil {
+		return http.StatusInternalServerError, err
 	}
 	resp, err := b.p.client.Do(req)
 	if err != nil {
@@ -250,67 +260,22 @@ func (b *bridge) post(ctx context.Context, s *bridgeSession, pr *authn.Principal
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodyBytes))
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return http.StatusBadGateway, errUpstreamRefused
+		return http.StatusBadGateway, errUpstreamStatus
 	}
 	return 0, nil
 }
 
 // cancelPending tells the upstream the client gave up on its requests
-// (MCP Cancellation: notifications/cancelled), best effort.
-func (b *bridge) cancelPending(s *bridgeSession, pr *authn.Principal, pending map[string]json.RawMessage) {
+// (MCP Cancellation: notifications/cancelled), best effort, bounded by
+// cancelTimeout and the session's end (not by the gone request).
+func (b *bridge) cancelPending(s *bridgeSession, pr *authn.Principal, pending map[mcpwire.Key][]byte) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), cancelTimeout)
 	defer cancel()
 	for _, raw := range pending {
-		n, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "notifications/cancelled",
-			"params": map[string]any{"requestId": raw, "reason": "client disconnected"}})
+		n, _ := mcpwire.Marshal(map[string]any{"jsonrpc": mcpwire.Version, "method": "notifications/cancelled",
+			"params": map[string]any{"requestId": json.RawMessage(raw), "reason": "client disconnected"}})
 		if _, err := b.post(ctx, s, pr, n); err != nil {
 			b.p.log.Debug("cancel notification not delivered", slog.Any("error", err))
-		}
-	}
-}
-
-// register creates the waiter of one POST for its requests; pending maps
-// their id keys to raw ids. A request id already pending in the session is
-// refused (JSON-RPC ids must be unique among in-flight requests).
-func (s *bridgeSession) register(msgs []message) (*waiter, map[string]json.RawMessage, error) {
-	pending := map[string]json.RawMessage{}
-	for _, m := range msgs {
-		if m.isRequest() {
-			pending[idKey(m.id)] = m.id
-		}
-	}
-	w := &waiter{ch: make(chan item, len(pending)+notesBuffer), reserved: len(pending)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := range pending {
-		if s.waiters[k] != nil {
-			return nil, nil, errors.New("a request with this id is already in flight")
-		}
-	}
-	for _, m := range msgs {
-		if m.isRequest() {
-			s.waiters[idKey(m.id)] = w
-			if len(m.token) > 0 {
-				s.progress[idKey(m.token)] = w
-			}
-		}
-	}
-	return w, pending, nil
-}
-
-// unregister forgets w's requests and tokens.
-func (s *bridgeSession) unregister(w *waiter, msgs []message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range msgs {
-		if !m.isRequest() {
-			continue
-		}
-		if s.waiters[idKey(m.id)] == w {
-			delete(s.waiters, idKey(m.id))
-		}
-		if len(m.token) > 0 && s.progress[idKey(m.token)] == w {
-			delete(s.progress, idKey(m.token))
 		}
 	}
 }
@@ -319,6 +284,6 @@ func (s *bridgeSession) unregister(w *waiter, msgs []message) {
 func (s *bridgeSession) touch(delta int) {
 	s.mu.Lock()
 	s.active += delta
-	s.lastUsed = time.Now()
+	s.lastUsed = s.b.p.o.clock.Now()
 	s.mu.Unlock()
 }

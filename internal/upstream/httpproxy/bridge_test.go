@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // sseUpstream serves srv over the 2024-11-05 HTTP+SSE transport.
@@ -89,17 +92,18 @@ func TestBridgeSDKClient(t *testing.T) {
 }
 
 // TestBridgeSessions: bridge session ids are principal-bound, sessionless
-// requests get the SEP-2575 error, idle sessions end, and a dying upstream
-// answers pending requests with a JSON-RPC error.
+// requests get the SEP-2575 error, idle sessions end (on a fake clock), and
+// a dying upstream answers pending requests with a JSON-RPC error.
 func TestBridgeSessions(t *testing.T) {
 	checkLeaks(t)
 	g := newGate()
 	up := sseUpstream(t, mcpServer(g), nil)
-	p := newProxy(t, Options{URL: up.URL, Transport: TransportSSE, SessionIdleTimeout: 500 * time.Millisecond})
+	clk := testkit.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	p := newProxy(t, Options{URL: up.URL, Transport: TransportSSE, SessionIdleTimeout: time.Minute, clock: clk})
 	gw := front(t, p)
 
 	resp, body := rawDo(t, http.MethodPost, gw.URL, "alice", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Mcp-Protocol-Version": "2026-07-28"})
-	if _, code, _ := rpcErr(t, body); resp.StatusCode != 400 || code != codeUnsupportedProtocolVersion || !strings.Contains(body, `"supported":["2025-11-25"`) {
+	if _, code, _ := rpcErr(t, body); resp.StatusCode != 400 || code != mcpwire.CodeUnsupportedProtocolVersion || !strings.Contains(body, `"supported":["2025-11-25"`) {
 		t.Errorf("sessionless: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := rawDo(t, http.MethodPost, gw.URL, "alice", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, nil); resp.StatusCode != 400 {
@@ -122,7 +126,13 @@ func TestBridgeSessions(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"id":"p","result":{}`) {
 		t.Errorf("ping: %d %s", resp.StatusCode, body)
 	}
-	waitFor(t, "idle session closed", func() bool { return p.bridge.count() == 0 })
+	if p.bridge.count() != 1 {
+		t.Fatalf("%d sessions before the idle timeout", p.bridge.count())
+	}
+	waitFor(t, "idle session closed", func() bool {
+		clk.Advance(time.Minute) // the janitor wakes; the session idles once its last request is done
+		return p.bridge.count() == 0
+	})
 	if resp, _ := rawDo(t, http.MethodPost, gw.URL, "alice", `{"jsonrpc":"2.0","id":3,"method":"ping"}`, hdr); resp.StatusCode != 404 {
 		t.Errorf("idle-closed session still served: %d", resp.StatusCode)
 	}

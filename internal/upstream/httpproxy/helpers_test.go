@@ -15,7 +15,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
-	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -25,7 +26,7 @@ const testIssuer = "https://issuer.test"
 
 // checkLeaks fails t if goroutines outlive the test; register it first so
 // it runs after every other cleanup.
-func checkLeaks(t *testing.T) { testenv.CheckGoroutines(t, 5*time.Second) }
+func checkLeaks(t *testing.T) { testkit.CheckGoroutines(t) }
 
 // principal returns a test principal for subject.
 func principal(sub string) *authn.Principal {
@@ -33,10 +34,12 @@ func principal(sub string) *authn.Principal {
 		Scopes: []string{"mcp:tools"}, Expiry: time.Now().Add(time.Hour)}
 }
 
-// front serves h with the principal named by the X-Test-Sub header (default
-// alice), as the gateway's bearer middleware would.
+// front serves h behind call.Read with the principal named by the
+// X-Test-Sub header (default alice), as the gateway's bearer middleware and
+// body reader would.
 func front(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
+	h = call.Read(0, h)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := r.Header.Get("X-Test-Sub")
 		if sub == "" {
@@ -68,7 +71,7 @@ func newProxy(t *testing.T, o Options) *Proxy {
 // headerInjector is a test Injector naming the subject.
 type headerInjector struct{}
 
-func (headerInjector) Apply(h http.Header, p *authn.Principal) error {
+func (headerInjector) Apply(_ context.Context, h http.Header, p *authn.Principal) error {
 	h.Set("X-Gateway-Subject", p.Subject)
 	return nil
 }
@@ -185,8 +188,8 @@ func connect(t *testing.T, url, sub, version string, onProgress func(*mcp.Progre
 	return cs
 }
 
-// rawPOST sends body to url as sub with extra headers and returns the
-// response with its body read.
+// rawDo sends body to url as sub with extra headers and returns the
+// response with its body read (a hang fails after testkit.DefaultTimeout).
 func rawDo(t *testing.T, method, url, sub string, body string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
 	var rd io.Reader
@@ -203,7 +206,7 @@ func rawDo(t *testing.T, method, url, sub string, body string, hdr map[string]st
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: testkit.DefaultTimeout}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,21 +220,21 @@ const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"proto
 // rpcErr decodes a JSON-RPC error body.
 func rpcErr(t *testing.T, body string) (id json.RawMessage, code int, msg string) {
 	t.Helper()
-	var r rpcErrorResponse
+	var r struct {
+		ID    json.RawMessage `json:"id"`
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
 	if err := json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&r); err != nil {
 		t.Fatalf("not a JSON-RPC error: %q: %v", body, err)
 	}
 	return r.ID, r.Error.Code, r.Error.Message
 }
 
-// waitFor polls cond for up to 5s.
+// waitFor waits for cond (a failure bound, not an expected duration).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, testkit.DefaultTimeout, cond, what)
 }

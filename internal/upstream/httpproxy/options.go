@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 )
 
 // Transports of an upstream.
@@ -30,7 +30,6 @@ const (
 const (
 	DefaultTimeout                = 60 * time.Second
 	DefaultMaxStreamsPerPrincipal = 16
-	DefaultMaxBodyBytes           = 4 << 20
 	DefaultSessionIdleTimeout     = 30 * time.Minute
 	DefaultMaxSessions            = 1024
 	// MinSessionKeyBytes is the least SessionKey length (HMAC-SHA256 key
@@ -38,21 +37,10 @@ const (
 	MinSessionKeyBytes = 32
 )
 
-// Injector adds to an upstream request's headers what the upstream should
-// learn of the caller (signed identity headers, a static credential), so
-// that the client's token is never passed through (MCP Security Best
-// Practices §Token Passthrough; MCP Authorization §Access Token Privilege
-// Restriction). It is called, concurrently, on every upstream request after
-// the proxy removed the client's credentials; whatever it sets wins over
-// client headers of the same name. The proxy does not check what it adds.
-// An error fails the request with 500.
-type Injector interface {
-	Apply(h http.Header, p *authn.Principal) error
-}
-
 // Options configure [New]. Configuration keys map to them one to one
-// (config.Route: upstream, transport, timeout, max_streams_per_principal;
-// the gateway's session_secret and max_body_bytes).
+// (config.Route: upstream, transport, timeout, max_streams_per_principal,
+// identity; the gateway's session_secret). Request bodies are capped and
+// parsed before the proxy, by call.Read (the gateway's max_body_bytes).
 type Options struct {
 	// URL is the upstream MCP endpoint, http or https.
 	URL string
@@ -63,17 +51,24 @@ type Options struct {
 	// SessionKey is the HMAC key (at least MinSessionKeyBytes) of gateway
 	// session ids; replicas share it.
 	SessionKey []byte
-	// Timeout bounds the wait for the upstream's response headers (default
-	// DefaultTimeout); streams then run until an end closes.
+	// Timeout bounds the wait for the upstream's response headers, and the
+	// identity injector (default DefaultTimeout); streams then run until an
+	// end closes.
 	Timeout time.Duration
 	// MaxStreamsPerPrincipal caps concurrent in-flight requests and streams
 	// per principal (issuer|subject); beyond, 429 with Retry-After. Default
 	// DefaultMaxStreamsPerPrincipal; negative disables the cap.
 	MaxStreamsPerPrincipal int
-	// MaxBodyBytes caps request bodies (413 beyond). Default DefaultMaxBodyBytes.
-	MaxBodyBytes int64
-	// Identity adds the caller's identity upstream; nil sends none.
-	Identity Injector
+	// Identity sets what the upstream learns of the caller on every
+	// upstream request (MCP Security Best Practices §Token Passthrough: the
+	// client's token never passes), through identity.Outgoing. It is called
+	// concurrently with a context bounded by Timeout: the client request's,
+	// or, for the bridge's long-lived upstream stream, its cancel
+	// notifications and its refusals of server requests, the bridge
+	// session's (for the session's principal). What it sets wins
+	// over client headers of the same name, and the proxy does not check
+	// it. An error fails the request with 500. nil is identity.None.
+	Identity identity.Injector
 	// HTTPClient sends upstream requests. Default: dial and TLS timeouts of
 	// 10s, no overall timeout (streams), no proxy from the environment (an
 	// HTTP_PROXY would see identity headers), HTTP/1.1 and HTTP/2, no
@@ -89,11 +84,29 @@ type Options struct {
 	MaxSessions int
 	// Logger receives upstream failures; default discards.
 	Logger *slog.Logger
+
+	// responseHold overrides defaultResponseHold (tests); negative: none.
+	responseHold time.Duration
+	// clock overrides the real clock of bridge idle tracking (tests).
+	clock clock
 }
 
+// clock is what the bridge's janitor needs of time; *testkit.Clock
+// implements it in tests.
+type clock interface {
+	Now() time.Time
+	After(time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // Proxy is an http.Handler serving one route's MCP endpoint from an HTTP
-// upstream. It must sit behind the gateway's bearer middleware: a request
-// without a principal in its context is refused (500, a wiring bug).
+// upstream. It must sit behind the gateway's bearer middleware and
+// call.Read: a request without a principal, or a POST without a parsed
+// body, in its call.Call is refused (500, a wiring bug).
 type Proxy struct {
 	o       Options
 	target  *url.URL
@@ -133,19 +146,25 @@ func New(o Options) (*Proxy, error) {
 	if o.RouteID == "" {
 		errs = append(errs, errors.New("httpproxy: RouteID is required"))
 	}
-	if o.Timeout < 0 || o.MaxBodyBytes < 0 || o.SessionIdleTimeout < 0 || o.MaxSessions < 0 {
-		errs = append(errs, errors.New("httpproxy: Timeout, MaxBodyBytes, SessionIdleTimeout and MaxSessions must not be negative"))
+	if o.Timeout < 0 || o.SessionIdleTimeout < 0 || o.MaxSessions < 0 {
+		errs = append(errs, errors.New("httpproxy: Timeout, SessionIdleTimeout and MaxSessions must not be negative"))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	setDefault(&o.Timeout, DefaultTimeout)
-	setDefault(&o.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&o.MaxStreamsPerPrincipal, DefaultMaxStreamsPerPrincipal)
 	setDefault(&o.SessionIdleTimeout, DefaultSessionIdleTimeout)
 	setDefault(&o.MaxSessions, DefaultMaxSessions)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Identity == nil {
+		o.Identity = identity.None{}
+	}
+	setDefault(&o.responseHold, defaultResponseHold)
+	if o.clock == nil {
+		o.clock = realClock{}
 	}
 	client := defaultClient()
 	if o.HTTPClient != nil {

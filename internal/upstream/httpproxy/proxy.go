@@ -13,96 +13,70 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
-	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 )
 
 // maxErrorBodyBytes bounds a non-2xx upstream body copied to the client.
 const maxErrorBodyBytes = 64 << 10
 
-// principalFrom returns the principal the bearer middleware stored. It reads
-// pkg/bearer directly (as upstream.PrincipalFrom does) so that package
-// upstream may import this one.
-func principalFrom(ctx context.Context) *authn.Principal {
-	p, _ := bearer.TokenFromContext(ctx).(*authn.Principal)
-	return p
-}
-
 // ServeHTTP proxies one MCP request (POST, GET or DELETE; MCP Transports
-// §Streamable HTTP) to the upstream on behalf of the principal in the request
-// context. Other methods get 405. It does not check Origin, the token, or
-// per-tool scopes.
+// §Streamable HTTP) to the upstream on behalf of the principal of the
+// request's call.Call, forwarding the body call.Read parsed (the proxy
+// never reads r.Body). Other methods get 405. It does not check Origin, the
+// token, or per-tool scopes.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	pr := principalFrom(r.Context())
-	if pr == nil {
+	c := call.From(r.Context())
+	if c.Principal == nil {
 		p.log.ErrorContext(r.Context(), "request without a verified principal reached the proxy")
-		writeRPCError(w, http.StatusInternalServerError, nil, codeInternal, "no verified principal")
+		mcpwire.WriteError(w, errNoPrincipal.at(nil))
 		return
 	}
 	switch r.Method {
-	case http.MethodPost, http.MethodGet, http.MethodDelete:
+	case http.MethodPost:
+		if c.Body == nil {
+			p.log.ErrorContext(r.Context(), "POST without a parsed body reached the proxy (call.Read is not in front)")
+			mcpwire.WriteError(w, errNoBody.at(nil))
+			return
+		}
+	case http.MethodGet, http.MethodDelete:
 	default:
 		w.Header().Set("Allow", "GET, POST, DELETE")
-		writeRPCError(w, http.StatusMethodNotAllowed, nil, codeServerError, "method not allowed")
+		mcpwire.WriteError(w, errMethodNotAllowed.at(nil))
 		return
 	}
+	id := c.Body.FirstID()
 	if p.ctx.Err() != nil {
-		writeRPCError(w, http.StatusServiceUnavailable, nil, codeServerError, msgShuttingDown)
+		mcpwire.WriteError(w, errShuttingDown.at(id))
 		return
 	}
-	key := principalKey(pr)
+	key := principalKey(c.Principal)
 	if !p.limiter.acquire(key) {
 		p.log.InfoContext(r.Context(), "stream cap reached", slog.String("principal", key))
-		writeRPCError(w, http.StatusTooManyRequests, nil, codeServerError, msgTooManyStreams)
+		mcpwire.WriteError(w, errTooManyStreams.at(id))
 		return
 	}
 	defer p.limiter.release(key)
-	var body []byte
-	if r.Method == http.MethodPost {
-		var err error
-		if body, err = readBody(r.Body, p.o.MaxBodyBytes); err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				writeRPCError(w, http.StatusRequestEntityTooLarge, nil, codeInvalidRequest, msgBodyTooLarge)
-			} else {
-				writeRPCError(w, http.StatusBadRequest, nil, codeInvalidRequest, "request body could not be read")
-			}
-			return
-		}
-	}
 	if p.bridge != nil {
-		p.bridge.serve(w, r, pr, body)
+		p.bridge.serve(w, r, c)
 		return
 	}
-	p.forward(w, r, pr, body)
-}
-
-var errBodyTooLarge = errors.New("request body too large")
-
-// readBody reads at most max bytes of b.
-func readBody(b io.Reader, max int64) ([]byte, error) {
-	if b == nil {
-		return nil, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(b, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, errBodyTooLarge
-	}
-	return data, nil
+	p.forward(w, r, c)
 }
 
 // forward proxies a Streamable HTTP request.
-func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pr *authn.Principal, body []byte) {
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call.Call) {
+	id := c.Body.FirstID()
 	var upstreamSID string
-	if sids := r.Header.Values("Mcp-Session-Id"); len(sids) > 0 {
+	if sids := r.Header.Values(mcpwire.HeaderSessionID); len(sids) > 0 {
 		sid, ok := "", len(sids) == 1
 		if ok {
-			sid, ok = p.codec.unwrap(sids[0], pr)
+			sid, ok = p.codec.unwrap(sids[0], c.Principal)
 		}
 		if !ok {
-			p.log.InfoContext(r.Context(), "unknown or foreign session id refused", slog.String("principal", principalKey(pr)))
-			writeRPCError(w, http.StatusNotFound, requestID(body), codeSessionNotFound, msgSessionNotFound)
+			p.log.InfoContext(r.Context(), "unknown or foreign session id refused", slog.String("principal", principalKey(c.Principal)))
+			mcpwire.WriteError(w, errSessionNotFound.at(id))
 			return
 		}
 		upstreamSID = sid
@@ -110,42 +84,40 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pr *authn.Princi
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(p.ctx, cancel)()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	var body io.Reader
+	if c.Body != nil {
+		body = bytes.NewReader(c.Body.Raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, p.target.String(), rd)
+	req, err := http.NewRequestWithContext(ctx, r.Method, p.target.String(), body)
 	if err != nil {
-		writeRPCError(w, http.StatusInternalServerError, requestID(body), codeInternal, msgUpstreamUnavailable)
+		mcpwire.WriteError(w, errUpstreamUnavailable.at(id))
 		return
 	}
 	req.Header = requestHeaders(r.Header)
 	if upstreamSID != "" {
-		req.Header.Set("Mcp-Session-Id", upstreamSID)
+		req.Header.Set(mcpwire.HeaderSessionID, upstreamSID)
 	}
-	if !p.applyIdentity(w, r, req.Header, pr, body) {
+	if err := p.identify(ctx, req.Header, c.Principal); err != nil {
+		p.log.ErrorContext(r.Context(), "identity for upstream failed", slog.Any("error", err))
+		mcpwire.WriteError(w, errNoIdentity.at(id))
 		return
 	}
 	resp, status, err := p.do(ctx, cancel, req)
 	if err != nil {
-		p.failed(w, r, status, requestID(body), err)
+		p.failed(w, r, status, id, err)
 		return
 	}
 	defer resp.Body.Close()
-	p.respond(w, r, resp, pr, body)
+	p.respond(w, r, resp, c)
 }
 
-// applyIdentity runs the Injector; false means an error was written.
-func (p *Proxy) applyIdentity(w http.ResponseWriter, r *http.Request, h http.Header, pr *authn.Principal, body []byte) bool {
-	if p.o.Identity == nil {
-		return true
-	}
-	if err := p.o.Identity.Apply(h, pr); err != nil {
-		p.log.ErrorContext(r.Context(), "identity for upstream failed", slog.Any("error", err))
-		writeRPCError(w, http.StatusInternalServerError, requestID(body), codeInternal, "identity for the upstream could not be produced")
-		return false
-	}
-	return true
+// identify sets the route's identity headers on h for pr. The injector
+// gets ctx bounded by Timeout (a token exchange must not hold a request
+// longer than the upstream may).
+func (p *Proxy) identify(ctx context.Context, h http.Header, pr *authn.Principal) error {
+	ctx, cancel := context.WithTimeout(ctx, p.o.Timeout)
+	defer cancel()
+	return identity.Outgoing(ctx, h, p.o.Identity, pr)
 }
 
 // do sends req, bounding the wait for response headers by Timeout. On error
@@ -178,37 +150,35 @@ func (p *Proxy) failed(w http.ResponseWriter, r *http.Request, status int, id js
 	switch status {
 	case 0:
 		p.log.DebugContext(r.Context(), "client went away before the upstream answered", slog.Any("error", err))
+		return
 	case http.StatusGatewayTimeout:
 		p.log.WarnContext(r.Context(), "upstream timed out", slog.Duration("timeout", p.o.Timeout))
-		writeRPCError(w, status, id, codeInternal, msgUpstreamTimeout)
-	case http.StatusServiceUnavailable:
-		writeRPCError(w, status, id, codeServerError, msgShuttingDown)
-	default:
+	case http.StatusBadGateway:
 		p.log.WarnContext(r.Context(), "upstream unavailable", slog.Any("error", err))
-		writeRPCError(w, status, id, codeInternal, msgUpstreamUnavailable)
 	}
+	mcpwire.WriteError(w, statusError(status).at(id))
 }
 
-// respond copies the upstream response to the client; body is the client's
-// request body, read for its id only when answering with an error.
-func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Response, pr *authn.Principal, body []byte) {
+// respond copies the upstream response to the client.
+func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Response, c *call.Call) {
+	id := c.Body.FirstID()
 	code := resp.StatusCode
 	if code == http.StatusUnauthorized || code == http.StatusForbidden || (code >= 300 && code < 400) {
 		p.log.WarnContext(r.Context(), "upstream refused the gateway (check the route's identity settings)", slog.Int("status", code))
-		writeRPCError(w, http.StatusBadGateway, requestID(body), codeInternal, msgUpstreamRefused)
+		mcpwire.WriteError(w, errUpstreamRefused.at(id))
 		return
 	}
 	h := w.Header()
 	copyResponseHeaders(h, resp.Header)
-	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
-		wrapped, err := p.codec.wrap(sid, pr)
+	if sid := resp.Header.Get(mcpwire.HeaderSessionID); sid != "" {
+		wrapped, err := p.codec.wrap(sid, c.Principal)
 		if err != nil {
 			p.log.WarnContext(r.Context(), "upstream session id refused", slog.Any("error", err))
 			clear(h)
-			writeRPCError(w, http.StatusBadGateway, requestID(body), codeInternal, msgUpstreamUnavailable)
+			mcpwire.WriteError(w, errUpstreamUnavailable.at(id))
 			return
 		}
-		h.Set("Mcp-Session-Id", wrapped)
+		h.Set(mcpwire.HeaderSessionID, wrapped)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
@@ -220,23 +190,30 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 			p.log.DebugContext(r.Context(), "response copy ended early", slog.Any("error", err))
 		}
 	default:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
+		if sessionsOnlyRefusal(r, code, body) {
+			v := r.Header.Get(mcpwire.HeaderProtocolVersion)
+			p.log.DebugContext(r.Context(), "session-only upstream refused a sessionless request; answering unsupported protocol version",
+				slog.Int("status", code), slog.String("version", v))
+			clear(h)
+			mcpwire.WriteError(w, errSessionsOnly(id, v))
+			return
+		}
 		w.WriteHeader(code)
-		_, _ = io.Copy(w, io.LimitReader(resp.Body, maxErrorBodyBytes))
+		_, _ = w.Write(body)
 	}
 }
 
-// stream copies an SSE body event by event, flushing after each, and stops
-// after the last complete event when either side ends.
+// stream copies an SSE body event by event (mcpwire.Reader), flushing after
+// each, and stops after the last complete event when either side ends. A
+// POST's stream starts with the response hold (see eventWriter).
 func (p *Proxy) stream(w http.ResponseWriter, r *http.Request, resp *http.Response) {
 	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(resp.StatusCode)
-	rc := http.NewResponseController(w)
-	if err := rc.Flush(); err != nil {
-		p.log.WarnContext(r.Context(), "response writer cannot flush; events may be delayed", slog.Any("error", err))
-	}
-	rd := newSSEReader(resp.Body, defaultMaxEventBytes)
+	ew := newEventWriter(w, resp.StatusCode, p.holdFor(r))
+	defer ew.close()
+	rd := mcpwire.NewReader(resp.Body, mcpwire.DefaultMaxEventBytes)
 	for {
-		ev, err := rd.next()
+		ev, err := rd.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && r.Context().Err() == nil && p.ctx.Err() == nil {
 				p.log.WarnContext(r.Context(), "upstream stream ended abnormally", slog.Any("error", err))
@@ -245,13 +222,18 @@ func (p *Proxy) stream(w http.ResponseWriter, r *http.Request, resp *http.Respon
 			}
 			return
 		}
-		if _, err := w.Write(ev.raw); err != nil {
+		if err := ew.send(ev.Raw); err != nil {
 			p.log.DebugContext(r.Context(), "client stream write failed", slog.Any("error", err))
 			return
 		}
-		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			p.log.DebugContext(r.Context(), "client stream flush failed", slog.Any("error", err))
-			return
-		}
 	}
+}
+
+// holdFor is the response hold of r's event stream: POST streams only (a
+// GET has no request body for a proxy in front to race with).
+func (p *Proxy) holdFor(r *http.Request) time.Duration {
+	if r.Method != http.MethodPost {
+		return 0
+	}
+	return p.o.responseHold
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
 
 func TestSessionCodec(t *testing.T) {
@@ -148,7 +149,7 @@ func TestSessionWrapping(t *testing.T) {
 				if len(got) != before {
 					t.Fatal("a refused session id reached the upstream")
 				}
-				if _, code, _ := rpcErr(t, body); code != codeSessionNotFound {
+				if _, code, _ := rpcErr(t, body); code != mcpwire.CodeSessionNotFound {
 					t.Errorf("code %d", code)
 				}
 				return
