@@ -236,3 +236,21 @@ func (m *Message) ProgressToken() json.RawMessage {
 	}
 	return tok
 }
+
+// CancelledNotification encodes notifications/cancelled for the request
+// whose raw id is id (MCP 2025-11-25 "Cancellation"): what the gateway
+// sends an upstream when it gives up on a request on the client's behalf.
+func CancelledNotification(id json.RawMessage, reason string) []byte {
+	b, _ := Marshal(struct {
+		JSONRPC string `json:"jsonrpc"`
+		Method  string `json:"method"`
+		Params  struct {
+			RequestID json.RawMessage `json:"requestId"`
+			Reason    string          `json:"reason,omitempty"`
+		} `json:"params"`
+	}{JSONRPC: Version, Method: "notifications/cancelled", Params: struct {
+		RequestID json.RawMessage `json:"requestId"`
+		Reason    string          `json:"reason,omitempty"`
+	}{id, reason}})
+	return b
+}

@@ -181,3 +181,15 @@ func TestVersionRules(t *testing.T) {
 		}
 	}
 }
+
+func TestCancelledNotification(t *testing.T) {
+	raw := CancelledNotification(json.RawMessage(`"r-1"`), "client disconnected")
+	m, err := ParseMessage(raw)
+	if err != nil || !m.IsNotification() || m.Method != "notifications/cancelled" {
+		t.Fatalf("%s: %+v %v", raw, m, err)
+	}
+	want := `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"r-1","reason":"client disconnected"}}`
+	if string(raw) != want {
+		t.Fatalf("got %s, want %s", raw, want)
+	}
+}

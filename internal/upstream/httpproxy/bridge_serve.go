@@ -272,8 +272,7 @@ func (b *bridge) cancelPending(s *bridgeSession, pr *authn.Principal, pending ma
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), cancelTimeout)
 	defer cancel()
 	for _, raw := range pending {
-		n, _ := mcpwire.Marshal(map[string]any{"jsonrpc": mcpwire.Version, "method": "notifications/cancelled",
-			"params": map[string]any{"requestId": json.RawMessage(raw), "reason": "client disconnected"}})
+		n := mcpwire.CancelledNotification(raw, "client disconnected")
 		if _, err := b.post(ctx, s, pr, n); err != nil {
 			b.p.log.Debug("cancel notification not delivered", slog.Any("error", err))
 		}

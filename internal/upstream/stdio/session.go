@@ -246,7 +246,7 @@ func (s *session) detach(st *stream) {
 func (s *session) expireLocked(st *stream) {
 	var cancels [][]byte
 	for _, raw := range st.pending {
-		cancels = append(cancels, cancelledNotification(raw, "the client disconnected"))
+		cancels = append(cancels, mcpwire.CancelledNotification(raw, "the client disconnected"))
 	}
 	s.forgetLocked(st)
 	if len(cancels) == 0 || s.proc == nil {
@@ -376,15 +376,4 @@ func (s *session) negotiated() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.version
-}
-
-// cancelledNotification is notifications/cancelled for a request the
-// gateway gives up on (MCP 2025-11-25, "Cancellation").
-func cancelledNotification(id json.RawMessage, reason string) []byte {
-	b, _ := mcpwire.Marshal(map[string]any{
-		"jsonrpc": mcpwire.Version,
-		"method":  "notifications/cancelled",
-		"params":  map[string]any{"requestId": id, "reason": reason},
-	})
-	return b
 }
