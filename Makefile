@@ -1,6 +1,7 @@
 # mcp-gateway — see README.md. Two commands do everything on a fresh machine:
 #   make run    the gateway in dev mode (built-in tools + dev authorization server)
 #   make test   every test, installing the npm packages the integration tests use
+#   make soak-conformance  (not in make test) repeats the conformance scenarios that once lost responses, 200x each through the gateway
 GO       ?= go
 NPM      ?= npm
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -8,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 NODE_DIR := test/node
 BIN      := bin
 
-.PHONY: run build lambda test test-unit test-integration lint bench node-deps clean
+.PHONY: run build lambda test test-unit test-integration lint bench node-deps clean soak-conformance
 
 run: ## gateway on 127.0.0.1:8080 + dev authorization server on 127.0.0.1:8081
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mcp-gateway dev $(ARGS)
@@ -41,6 +42,10 @@ test-unit: ## unit tests only (no npm packages needed)
 
 test-integration: node-deps
 	$(GO) test -count=1 -v -timeout 10m ./test/integration/...
+
+# Run in the package's directory: go test then prints a passing run's figures too.
+soak-conformance: node-deps ## conformance scenarios that lost responses, 200x each through one gateway; fails on any loss (SOAK_ITERATIONS, SOAK_DEADLINE, ...: see test/integration/soak_conformance_test.go)
+	cd test/integration && $(GO) test -tags soak -count=1 -timeout 30m -run '^TestSoakConformance$$'
 
 lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

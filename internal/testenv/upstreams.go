@@ -111,15 +111,22 @@ func BuildConformanceServer(t testing.TB) string {
 
 // StartConformanceServer starts the Go SDK conformance server over
 // Streamable HTTP on a free loopback port and returns its MCP URL
-// (http://127.0.0.1:<port>/). stateless=false keeps sessions, which the
-// suite's sampling and elicitation scenarios need (server-to-client
-// requests); that is how the Go SDK runs the suite itself.
+// (http://127.0.0.1:<port>/). stateless=false keeps sessions (2025-x
+// Streamable HTTP: Mcp-Session-Id, a GET stream, server-to-client requests
+// over it), which the suite's 2025-11-25 sampling and elicitation scenarios
+// need; stateless=true serves every POST on its own, which is what the
+// 2026-07-28 requirement set expects (the stateful server answers a
+// sessionless 2026-07-28 request with -32022).
 func StartConformanceServer(t testing.TB, stateless bool) (url string) {
 	t.Helper()
 	bin := BuildConformanceServer(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	name := "conformance-server-stateful"
+	if stateless {
+		name = "conformance-server-stateless"
+	}
 	p := Start(t, ProcessSpec{
-		Name: "conformance-server",
+		Name: name,
 		Path: bin,
 		Args: []string{"-http=" + addr, fmt.Sprintf("-stateless=%t", stateless)},
 	})
@@ -162,20 +169,38 @@ type ConformanceResult struct {
 	Scenario string
 	Passed   int
 	Failed   int
+	// Scored is false for a scenario the suite runs and reports but does
+	// not count towards the requirement set's conformance (its "Not scored
+	// for <set>" list: extensions, pending scenarios, scenarios added after
+	// the set's release). Without --requirements every scenario is scored.
+	Scored bool
 	// Failures are the failed checks' "name: errorMessage", from the
 	// scenario's checks.json when the run kept one.
 	Failures []string
 }
 
-// summaryLine matches the suite's "✓ name: 1 passed, 0 failed" lines.
-var summaryLine = regexp.MustCompile(`^[✓✗] (\S+): (\d+) passed, (\d+) failed$`)
+var (
+	// summaryLine matches the suite's "✓ name: 1 passed, 0 failed" lines.
+	summaryLine = regexp.MustCompile(`^[✓✗] (\S+): (\d+) passed, (\d+) failed$`)
+	// unscoredLine matches an entry of the "Not scored for <set>" list:
+	// "✗ tasks-lifecycle (extension)".
+	unscoredLine = regexp.MustCompile(`^[✓✗] (\S+) \(([a-z-]+)\)$`)
+	// announceLine is the suite's first line: "Running requirements
+	// 2026-07-28 (50 scenarios) against URL" or "Running active suite (31
+	// scenarios) against URL".
+	announceLine = regexp.MustCompile(`(?m)^Running .*\((\d+) scenarios\) against `)
+)
 
 // RunConformance runs `conformance server --url url` with extra arguments
-// (e.g. --scenario NAME, --suite all) under Node 22, keeping per-scenario
-// results in outDir, and returns every scenario's result keyed by name. The
-// suite's own exit status is not an error (it is 1 whenever a scenario
-// fails); a run that prints no summary is. The suite cannot send an
-// Authorization header: put a protected server behind an injecting proxy.
+// (e.g. --requirements 2026-07-28, --scenario NAME, --suite all) under Node
+// 22, keeping per-scenario results in outDir, and returns every scenario's
+// result keyed by name. The suite's own exit status is not an error (it is 1
+// whenever a scenario fails); a run that prints no summary, or whose summary
+// lacks a scenario it announced, is. The suite cannot send an Authorization
+// header: put a protected server behind an injecting proxy.
+//
+// It only logs through t, so it may run on several goroutines at once once
+// ConformanceModules has passed.
 func RunConformance(t testing.TB, url, outDir string, timeout time.Duration, extra ...string) (map[string]ConformanceResult, error) {
 	t.Helper()
 	node22, cli := ConformanceModules(t)
@@ -187,27 +212,53 @@ func RunConformance(t testing.TB, url, outDir string, timeout time.Duration, ext
 	cmd.Env = cleanEnv(nil)
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.CombinedOutput()
-	start := strings.Index(string(out), "=== SUMMARY ===")
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("conformance server --url %s %s: no result within %v:\n%s", url, strings.Join(extra, " "), timeout, out)
+	}
+	return parseConformanceOutput(string(out), outDir, err)
+}
+
+// parseConformanceOutput reads the suite's summary (see RunConformance);
+// outDir is where the run kept its checks.json files, err the CLI's exit.
+func parseConformanceOutput(out, outDir string, err error) (map[string]ConformanceResult, error) {
+	start := strings.Index(out, "=== SUMMARY ===")
 	if start < 0 {
-		return nil, fmt.Errorf("conformance server --url %s printed no summary (%v):\n%s", url, err, out)
+		return nil, fmt.Errorf("conformance run printed no summary (%v):\n%s", err, out)
 	}
 	results := map[string]ConformanceResult{}
-	sc := bufio.NewScanner(strings.NewReader(string(out[start:])))
+	unscored := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(out[start:]))
 	for sc.Scan() {
-		m := summaryLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		line := strings.TrimSpace(sc.Text())
+		if m := unscoredLine.FindStringSubmatch(line); m != nil {
+			unscored[m[1]] = true
+			continue
+		}
+		m := summaryLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
 		r := ConformanceResult{Scenario: m[1]}
 		_, _ = fmt.Sscan(m[2], &r.Passed)
 		_, _ = fmt.Sscan(m[3], &r.Failed)
-		if r.Failed > 0 {
+		if r.Failed > 0 && outDir != "" {
 			r.Failures = failedChecks(outDir, r.Scenario)
 		}
 		results[r.Scenario] = r
 	}
 	if len(results) == 0 {
 		return nil, fmt.Errorf("conformance summary lists no scenario:\n%s", out)
+	}
+	for name, r := range results {
+		r.Scored = !unscored[name]
+		results[name] = r
+	}
+	if m := announceLine.FindStringSubmatch(out); m != nil {
+		var n int
+		_, _ = fmt.Sscan(m[1], &n)
+		if n != len(results) {
+			return results, fmt.Errorf("conformance run announced %d scenarios and summarized %d:\n%s", n, len(results), out)
+		}
 	}
 	return results, nil
 }
