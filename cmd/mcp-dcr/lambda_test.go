@@ -38,6 +38,10 @@ type fakeRuntime struct {
 	stop    chan struct{}
 }
 
+// invocationDeadline is the deadline the fake Runtime API gives each
+// invocation: generous, so that a loaded machine cannot cut one short.
+const invocationDeadline = 10 * time.Minute
+
 func newFakeRuntime(t *testing.T) (*fakeRuntime, string) {
 	rt := &fakeRuntime{events: make(chan [2]string, 8), results: make(chan result, 8), stop: make(chan struct{})}
 	const prefix = "/2018-06-01/runtime/"
@@ -49,7 +53,7 @@ func newFakeRuntime(t *testing.T) (*fakeRuntime, string) {
 			select {
 			case ev := <-rt.events:
 				w.Header().Set("Lambda-Runtime-Aws-Request-Id", ev[0])
-				w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+				w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(invocationDeadline).UnixMilli(), 10))
 				w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:mcp-dcr")
 				_, _ = w.Write([]byte(ev[1]))
 			case <-rt.stop:

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,25 +22,8 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cognito/cognitotest"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
-
-// syncBuffer is a goroutine-safe stdout for a command run in the background.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func run(t *testing.T, args ...string) string {
 	t.Helper()
@@ -89,7 +71,7 @@ log_level: warn
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var out syncBuffer
+	var out testkit.SafeBuffer
 	done := make(chan error, 1)
 	go func() {
 		root := rootCmd()
@@ -97,7 +79,7 @@ log_level: warn
 		root.SetArgs([]string{"serve", "--config", cfgFile})
 		done <- root.ExecuteContext(ctx)
 	}()
-	testenv.WaitURL(t, base+"/.well-known/oauth-authorization-server", 30*time.Second)
+	testenv.WaitURL(t, base+"/.well-known/oauth-authorization-server", testkit.DefaultTimeout)
 
 	var meta map[string]any
 	getJSON(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", http.StatusOK, &meta)
@@ -132,13 +114,8 @@ log_level: warn
 	}
 
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := testkit.Recv(t, done, testkit.DefaultTimeout, "serve to stop after cancellation"); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 	if !strings.Contains(out.String(), "mcp-dcr listening on http://127.0.0.1:") {
 		t.Fatalf("no ready line: %q", out.String())

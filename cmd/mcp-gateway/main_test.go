@@ -11,11 +11,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 func TestVersion(t *testing.T) {
@@ -62,29 +62,11 @@ func TestServeReportsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe bytes.Buffer for the banner.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDevBannerCurlLineWorks runs dev mode and executes the banner's
 // ready-made request: the printed token must call whoami successfully.
 func TestDevBannerCurlLineWorks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testkit.SafeBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error"})
@@ -95,12 +77,8 @@ func TestDevBannerCurlLineWorks(t *testing.T) {
 			t.Errorf("dev returned %v", err)
 		}
 	})
-	var banner string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if banner = out.String(); strings.Contains(banner, "curl -s http") {
-			break
-		}
-	}
+	// The banner is one write, so once its curl line shows, all of it has.
+	banner := testkit.WaitContains(t, out, "curl -s http", testkit.DefaultTimeout)
 	token := regexp.MustCompile(`TOKEN=(\S+)`).FindStringSubmatch(banner)
 	curl := regexp.MustCompile(`curl -s (http://\S+/mcp) (.*) -d '(.*)'`).FindStringSubmatch(banner)
 	if token == nil || curl == nil {
@@ -142,18 +120,14 @@ func TestDevFrontsAnUpstreamRoute(t *testing.T) {
 		t.Fatal("a --route without = was accepted")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testkit.SafeBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error", routes: routes})
 	}()
 	defer func() { cancel(); <-done }()
-	var banner string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if banner = out.String(); strings.Contains(banner, "Upstream route") {
-			break
-		}
-	}
+	// The route lines follow the banner, so once one shows, the banner has.
+	banner := testkit.WaitContains(t, out, "Upstream route", testkit.DefaultTimeout)
 	m := regexp.MustCompile(`curl -s -u '([^:]+):([^']+)' -d grant_type=client_credentials -d resource=(\S+)/mcp (\S+)/token`).FindStringSubmatch(banner)
 	if m == nil {
 		t.Fatalf("banner lacks the client-credentials line:\n%s", banner)

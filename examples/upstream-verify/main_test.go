@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/mcpidentity"
 )
 
@@ -32,7 +32,7 @@ func (t signingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestWhoamiThroughSDKClient(t *testing.T) {
-	before := runtime.NumGoroutine()
+	testkit.CheckGoroutines(t)
 	mux := http.NewServeMux() // safe to register on after the server started
 	srv := httptest.NewServer(mux)
 	aud := srv.URL + "/mcp"
@@ -53,7 +53,7 @@ func TestWhoamiThroughSDKClient(t *testing.T) {
 		t.Fatalf("unsigned request: %d", resp.StatusCode)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
@@ -77,13 +77,6 @@ func TestWhoamiThroughSDKClient(t *testing.T) {
 	_ = cs.Close()
 	srv.Close()
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("goroutines: %d before, %d after", before, n)
-	}
 }
 
 func TestVerifierFromEnvNeedsAKey(t *testing.T) {

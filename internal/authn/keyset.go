@@ -38,6 +38,12 @@ type KeySetOptions struct {
 	MaxResponseBytes int64
 	// Logger receives refresh outcomes; default discards.
 	Logger *slog.Logger
+	// Now is the clock that paces refreshes (MinRefreshInterval); default
+	// time.Now. Tests inject a fake clock here and in After.
+	Now func() time.Time
+	// After schedules the background refreshes and their retry backoff;
+	// default time.After.
+	After func(time.Duration) <-chan time.Time
 }
 
 // KeyLookup is what the Verifier needs from a key set.
@@ -89,6 +95,12 @@ func NewKeySet(opts KeySetOptions) (*KeySet, error) {
 	if opts.MaxResponseBytes == 0 {
 		opts.MaxResponseBytes = 1 << 20
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
+	}
 	k := &KeySet{opts: opts, client: opts.HTTPClient, log: opts.Logger, jwksURI: opts.JWKSURI}
 	if k.client == nil {
 		k.client = &http.Client{Timeout: 10 * time.Second}
@@ -121,12 +133,10 @@ func (k *KeySet) loop(ctx context.Context, ok bool) {
 			wait = backoff
 			backoff = min(backoff*2, k.opts.RefreshInterval)
 		}
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
-		case <-t.C:
+		case <-k.opts.After(wait):
 		}
 		ok = k.refresh(ctx, false) == nil
 		if ok {
@@ -196,7 +206,7 @@ func (k *KeySet) refreshOnDemand(ctx context.Context) error {
 // it does nothing if a fetch was attempted within MinRefreshInterval.
 func (k *KeySet) refresh(ctx context.Context, limited bool) error {
 	k.mu.Lock()
-	now := time.Now()
+	now := k.opts.Now()
 	if limited && !k.lastFetch.IsZero() && now.Sub(k.lastFetch) < k.opts.MinRefreshInterval {
 		k.mu.Unlock()
 		return errRateLimited

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 func TestNewKeySetValidation(t *testing.T) {
@@ -197,9 +198,21 @@ func TestJWKSTooLarge(t *testing.T) {
 	}
 }
 
+// fakeClock returns a test clock and a KeySetOptions modifier that makes the
+// key set pace its refreshes by it, so that no test depends on how fast the
+// machine runs.
+func fakeClock() (*testkit.Clock, func(*authn.KeySetOptions)) {
+	clk := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+	return clk, func(o *authn.KeySetOptions) { o.Now, o.After = clk.Now, clk.After }
+}
+
 func TestKeyRotation(t *testing.T) {
 	iss := authntest.NewIssuer(t)
-	ks := startKeySet(t, iss, func(o *authn.KeySetOptions) { o.MinRefreshInterval = 20 * time.Millisecond })
+	clk, withClock := fakeClock()
+	ks := startKeySet(t, iss, func(o *authn.KeySetOptions) {
+		withClock(o)
+		o.MinRefreshInterval = 10 * time.Second
+	})
 	v := newVerifier(t, ks, iss, nil)
 	uncached := newVerifier(t, ks, iss, func(p *authn.Policy) { p.CacheTTL = -1 })
 	oldKey, oldKID := iss.RSA()
@@ -209,13 +222,21 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if got := ks.Fetches(); got != 1 {
+		t.Fatalf("fetches after Start and two known-kid verifications = %d, want 1", got)
+	}
 	iss.Rotate()
-	time.Sleep(30 * time.Millisecond)
+	clk.Advance(10 * time.Second) // MinRefreshInterval has passed: one on-demand refresh allowed
 	newTok := iss.Mint(iss.Claims(testAudience))
 	if _, err := v.Verify(ctxT(t), newTok); err != nil {
 		t.Fatalf("new kid after rotation: %v", err)
 	}
+	if got := ks.Fetches(); got != 2 {
+		t.Fatalf("fetches after the new kid = %d, want 2", got)
+	}
 	// A token signed by the removed key and never seen before is refused.
+	// Its unknown kid finds the refresh rate-limited (the clock has not
+	// moved), so it is refused from the refreshed set without a fetch.
 	lateTok := iss.Mint(iss.Claims(testAudience), authntest.WithKey(oldKey), authntest.WithKID(oldKID))
 	if _, err := v.Verify(ctxT(t), lateTok); !errors.Is(err, authn.ErrInvalidToken) {
 		t.Fatalf("removed key still accepted: %v", err)
@@ -228,27 +249,31 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := v.Verify(ctxT(t), oldTok); err != nil {
 		t.Fatalf("cached token refused within CacheTTL: %v", err)
 	}
-	if ks.Fetches() != 2 {
-		t.Fatalf("fetches = %d, want 2", ks.Fetches())
+	if got := ks.Fetches(); got != 2 {
+		t.Fatalf("fetches = %d, want 2 (unknown kids within MinRefreshInterval must not fetch)", got)
 	}
 }
 
 func TestPeriodicRefresh(t *testing.T) {
 	iss := authntest.NewIssuer(t)
+	clk, withClock := fakeClock()
 	ks := startKeySet(t, iss, func(o *authn.KeySetOptions) {
-		o.RefreshInterval = 20 * time.Millisecond
+		withClock(o)
+		o.RefreshInterval = 15 * time.Minute
 		o.MinRefreshInterval = time.Hour // on-demand refresh impossible
 	})
 	kid := iss.Rotate()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := ks.LookupKey(ctxT(t), kid); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rotated key never picked up; fetches %d", ks.Fetches())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if _, err := ks.LookupKey(ctxT(t), kid); !errors.Is(err, authn.ErrInvalidToken) {
+		t.Fatalf("rotated key found before any refresh: %v", err)
+	}
+	clk.WaitForWaiters(t, 1) // the background loop waits for RefreshInterval
+	clk.Advance(15 * time.Minute)
+	clk.WaitForWaiters(t, 1) // the refresh is done and the next one scheduled
+	if _, err := ks.LookupKey(ctxT(t), kid); err != nil {
+		t.Fatalf("rotated key not picked up by the periodic refresh: %v", err)
+	}
+	if got := ks.Fetches(); got != 2 {
+		t.Fatalf("fetches = %d, want 2 (Start and one periodic refresh)", got)
 	}
 }
 
@@ -263,24 +288,41 @@ func TestOutage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			iss := authntest.NewIssuer(t)
+			clk, withClock := fakeClock()
 			ks := startKeySet(t, iss, func(o *authn.KeySetOptions) {
-				o.MinRefreshInterval = time.Millisecond
-				o.RefreshInterval = 5 * time.Millisecond
+				withClock(o)
+				o.MinRefreshInterval = 10 * time.Second
+				o.RefreshInterval = 15 * time.Minute
 			})
 			v := newVerifier(t, ks, iss, nil)
 			tok := iss.Mint(iss.Claims(testAudience))
 			tt.break_(iss)
-			before := ks.Fetches()
-			for ks.Fetches() < before+2 { // at least one failed refresh happened
-				time.Sleep(5 * time.Millisecond)
+			// The periodic refresh fails, then the first retry (after
+			// MinRefreshInterval) fails too; the next retry backs off to 2x.
+			for _, step := range []time.Duration{15 * time.Minute, 10 * time.Second} {
+				clk.WaitForWaiters(t, 1)
+				clk.Advance(step)
+			}
+			clk.WaitForWaiters(t, 1)
+			if got := ks.Fetches(); got != 3 {
+				t.Fatalf("fetches = %d, want 3 (Start, periodic, one retry)", got)
 			}
 			if _, err := v.Verify(ctxT(t), tok); err != nil {
 				t.Fatalf("cached key not served during outage: %v", err)
 			}
-			// An unknown kid while down is an invalid token, not unavailable.
+			// MinRefreshInterval later (the backed-off retry not yet due), an
+			// unknown kid triggers one on-demand fetch, which fails: that is
+			// an invalid token, not unavailable keys.
+			clk.Advance(10 * time.Second)
 			_, err := v.Verify(ctxT(t), iss.Mint(iss.Claims(testAudience), authntest.WithKID("new")))
 			if !errors.Is(err, authn.ErrInvalidToken) || errors.Is(err, authn.ErrKeysUnavailable) {
 				t.Fatalf("unknown kid during outage: %v", err)
+			}
+			if got := ks.Fetches(); got != 4 {
+				t.Fatalf("fetches = %d, want 4 (the on-demand attempt)", got)
+			}
+			if !ks.Ready() {
+				t.Fatal("keys dropped during outage")
 			}
 		})
 	}
@@ -318,15 +360,20 @@ func TestLazyLoadWithoutStart(t *testing.T) {
 // at most one JWKS fetch per MinRefreshInterval.
 func TestUnknownKidFlood(t *testing.T) {
 	tests := []struct {
-		name       string
-		sleep      time.Duration // after Start, before the flood
-		down       bool
-		maxFetches int64 // including Start's
-		wantErr    error
+		name string
+		// advance moves the key set's clock after Start, before the flood,
+		// one step at a time, each once the background loop waits on it.
+		advance     []time.Duration
+		down        bool
+		wantFetches int64 // including Start's and the background loop's
+		wantErr     error
 	}{
-		{"within_interval", 0, false, 1, authn.ErrInvalidToken},
-		{"interval_elapsed", 1100 * time.Millisecond, false, 2, authn.ErrInvalidToken},
-		{"never_loaded_idp_down", 1100 * time.Millisecond, true, 2, authn.ErrKeysUnavailable},
+		{"within_interval", nil, false, 1, authn.ErrInvalidToken},
+		{"interval_elapsed", []time.Duration{1100 * time.Millisecond}, false, 2, authn.ErrInvalidToken},
+		// Start fails, so the loop retries after MinRefreshInterval (the
+		// first step); one more second makes room for one on-demand fetch
+		// before the loop's next, backed-off (2s) retry is due.
+		{"never_loaded_idp_down", []time.Duration{1100 * time.Millisecond, time.Second}, true, 3, authn.ErrKeysUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,11 +383,17 @@ func TestUnknownKidFlood(t *testing.T) {
 			for i := range toks {
 				toks[i] = iss.Mint(iss.Claims(testAudience), authntest.WithKID(fmt.Sprintf("random-%d", i)))
 			}
-			ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, JWKSURI: iss.JWKSURI(), MinRefreshInterval: time.Second})
+			clk := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+			ks, _ := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, JWKSURI: iss.JWKSURI(),
+				MinRefreshInterval: time.Second, Now: clk.Now, After: clk.After})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			_ = ks.Start(ctx)
-			time.Sleep(tt.sleep)
+			for _, d := range tt.advance {
+				clk.WaitForWaiters(t, 1)
+				clk.Advance(d)
+			}
+			clk.WaitForWaiters(t, 1) // any refresh the steps set off is over
 			v := newVerifier(t, ks, iss, nil)
 			var wg sync.WaitGroup
 			errs := make(chan error, len(toks))
@@ -359,8 +412,8 @@ func TestUnknownKidFlood(t *testing.T) {
 					t.Fatalf("want %v, got %v", tt.wantErr, err)
 				}
 			}
-			if got := ks.Fetches(); got > tt.maxFetches {
-				t.Fatalf("JWKS fetches = %d, want <= %d", got, tt.maxFetches)
+			if got := ks.Fetches(); got != tt.wantFetches {
+				t.Fatalf("JWKS fetches = %d, want %d", got, tt.wantFetches)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // The gateway's verifier consults a ClientAllowlist (kept here, not in
@@ -16,7 +17,7 @@ var _ authn.ClientIDAllower = (*dcr.ClientAllowlist)(nil)
 
 func TestClientAllowlist(t *testing.T) {
 	store := dcrtest.NewMemStore()
-	clk := &clock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	const ttl = time.Minute
 	al := dcr.NewClientAllowlist(store, ttl, clk.Now)
 	ctx := t.Context()

@@ -1,17 +1,16 @@
 package dcr_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -22,55 +21,19 @@ const (
 
 var errBoom = errors.New("boom")
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger used from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	svc   *dcr.Service
 	apps  *dcrtest.FakeApps
 	store *dcrtest.MemStore
-	clock *clock
-	logs  *syncBuffer
+	clock *testkit.Clock
+	logs  *testkit.SafeBuffer
 }
 
 // newFixture builds a Service over the fakes with DefaultPolicy changed by mut.
 func newFixture(t *testing.T, mut func(*dcr.Policy)) *fixture {
 	t.Helper()
 	f := &fixture{apps: dcrtest.NewFakeApps(), store: dcrtest.NewMemStore(),
-		clock: &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+		clock: testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)), logs: &testkit.SafeBuffer{}}
 	f.store.SetNow(f.clock.Now)
 	p := dcr.DefaultPolicy()
 	if mut != nil {

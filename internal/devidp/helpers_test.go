@@ -10,13 +10,14 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 const (
@@ -36,35 +37,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a server plus its clock.
 type fixture struct {
 	t     *testing.T
 	s     *Server
 	h     http.Handler
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newFixture(t *testing.T, mod ...func(*Options)) *fixture {
 	t.Helper()
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	opts := Options{
 		Issuer:    testIssuer,
 		Resources: []string{testResource},

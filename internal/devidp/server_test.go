@@ -3,21 +3,19 @@ package devidp
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata golden files")
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+)
 
 func TestMetadataGolden(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.Scopes = append(o.Scopes, "offline_access") })
@@ -38,18 +36,7 @@ func TestMetadataGolden(t *testing.T) {
 			t.Errorf("%s differs from the RFC 8414 document", path)
 		}
 	}
-	if *update {
-		if err := os.WriteFile(golden, first, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(bytes.TrimSpace(want), bytes.TrimSpace(first)) {
-		t.Errorf("metadata differs from %s:\n%s", golden, first)
-	}
+	testkit.Golden(t, golden, append(bytes.TrimRight(first, "\n"), '\n'))
 	if bytes.Contains(first, []byte("offline_access")) {
 		t.Error("offline_access advertised")
 	}

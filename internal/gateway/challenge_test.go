@@ -2,36 +2,15 @@ package gateway_test
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestChallengesGolden(t *testing.T) {
 	e := newEnv(t, envOpts{})
@@ -57,7 +36,7 @@ func TestChallengesGolden(t *testing.T) {
 	}
 	var out strings.Builder
 	for _, c := range cases {
-		req, _ := http.NewRequest(http.MethodPost, e.public+c.path, strings.NewReader("{}"))
+		req, _ := http.NewRequest(http.MethodPost, e.public+c.path, strings.NewReader(ping))
 		for _, a := range c.auth {
 			req.Header.Add("Authorization", a)
 		}
@@ -76,7 +55,7 @@ func TestChallengesGolden(t *testing.T) {
 		fmt.Fprintf(&out, "## %s\nstatus: %d\nwww-authenticate: %s\nbody: %s\n", c.name, resp.StatusCode,
 			resp.Header.Get("WWW-Authenticate"), strings.TrimSpace(body))
 	}
-	golden(t, "challenges.golden", strings.ReplaceAll(out.String(), e.public, "PUBLIC"))
+	testkit.Golden(t, "testdata/challenges.golden", []byte(strings.ReplaceAll(out.String(), e.public, "PUBLIC")))
 }
 
 func TestMaliciousTokensNeverReachTheTool(t *testing.T) {
@@ -119,7 +98,7 @@ func TestMaliciousTokensNeverReachTheTool(t *testing.T) {
 		t.Fatalf("the attacker's key server was contacted %d times", n)
 	}
 	// The same gateway still admits a good token.
-	if resp := e.post(t, "/mcp", "Bearer "+e.token(nil), nil, "{}"); resp.StatusCode != 200 {
+	if resp := e.post(t, "/mcp", "Bearer "+e.token(nil), nil, ping); resp.StatusCode != 200 {
 		t.Fatalf("valid token: %d", resp.StatusCode)
 	}
 }

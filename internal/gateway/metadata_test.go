@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -42,7 +43,7 @@ func TestProtectedResourceMetadataGolden(t *testing.T) {
 			}
 		}
 		body = strings.ReplaceAll(body, e.public, "PUBLIC")
-		golden(t, c.golden, strings.ReplaceAll(body, e.iss.URL, "ISSUER"))
+		testkit.Golden(t, "testdata/"+c.golden, []byte(strings.ReplaceAll(body, e.iss.URL, "ISSUER")))
 	}
 }
 

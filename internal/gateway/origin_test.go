@@ -29,7 +29,7 @@ func TestOriginValidation(t *testing.T) {
 			if c.origin != "" {
 				h["Origin"] = c.origin
 			}
-			resp := e.post(t, "/mcp", c.auth, h, "{}")
+			resp := e.post(t, "/mcp", c.auth, h, ping)
 			if resp.StatusCode != c.want {
 				t.Fatalf("status %d, want %d", resp.StatusCode, c.want)
 			}

@@ -15,7 +15,19 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
+
+// ping is a valid JSON-RPC request body for routes whose handler is the
+// counting stand-in.
+const ping = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+
+// seen is what the stand-in handler got: the call (principal and parsed
+// body) and the bytes r.Body replayed.
+type seen struct {
+	call *call.Call
+	body string
+}
 
 // env is a gateway under test in front of an httptest issuer.
 type env struct {
@@ -25,6 +37,7 @@ type env struct {
 	public   string // gateway base URL
 	resource string // the /mcp route's resource identifier
 	reached  *atomic.Int64
+	last     atomic.Pointer[seen]
 }
 
 type envOpts struct {
@@ -52,14 +65,17 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.reached.Add(1)
-		p, ok := gateway.PrincipalFromContext(r.Context())
-		if !ok {
+		c := call.From(r.Context())
+		if c.Principal == nil {
 			t.Error("handler reached without a principal")
+			return
 		}
-		_, _ = io.WriteString(w, "reached "+p.Subject)
+		b, _ := io.ReadAll(r.Body)
+		e.last.Store(&seen{call: c, body: string(b)})
+		_, _ = io.WriteString(w, "reached "+c.Principal.Subject)
 	})
 	if o.builtin {
-		h = upstream.NewBuiltin(upstream.BuiltinOptions{Version: "test", MaxBodyBytes: 1 << 20})
+		h = upstream.NewBuiltin(upstream.BuiltinOptions{Version: "test"})
 	}
 	if o.required == nil {
 		o.required = []string{"mcp:read"}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // TestStartMoto proves StartMoto returns a loopback endpoint that answers,
@@ -33,16 +35,14 @@ func TestStartMoto(t *testing.T) {
 		return // skipped: moto_server not installed
 	}
 	addr := strings.TrimPrefix(endpoint, "http://")
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	// The cleanup waited for the process to exit, so the port is normally
+	// closed already; the wait only absorbs the kernel's teardown.
+	testkit.WaitFor(t, testkit.DefaultTimeout, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			return
+			return true
 		}
 		_ = c.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("moto still listening on %s after its test ended", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return false
+	}, "moto to stop listening on "+addr+" after its test ended")
 }

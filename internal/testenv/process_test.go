@@ -12,7 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 func TestRootAndFreePort(t *testing.T) {
@@ -47,14 +48,16 @@ func TestStartReadyLineAndStop(t *testing.T) {
 			Ready: func(line string) bool {
 				return strings.HasPrefix(line, "READY ")
 			},
-			Timeout: 10 * time.Second,
+			Timeout: testkit.DefaultTimeout,
 		})
 		if p.ReadyLine != "READY http://x" {
 			t.Errorf("ReadyLine = %q", p.ReadyLine)
 		}
-		if !strings.Contains(p.Stderr(), "noise") {
-			t.Errorf("stderr not captured: %q", p.Stderr())
-		}
+		// The ready line came on stdout; stderr is a separate pipe read by
+		// its own goroutine, so "noise" may land after Start returned: wait
+		// for it instead of asserting at once. Stdout's "child" line came
+		// before READY on the same pipe, so it is already there.
+		testkit.WaitContains(t, testkit.StringerFunc(p.Stderr), "noise", testkit.DefaultTimeout)
 		if _, err := fmt.Sscanf(p.Stdout(), "child %d", &childPid); err != nil {
 			t.Fatalf("stdout %q: %v", p.Stdout(), err)
 		}
@@ -66,19 +69,12 @@ func TestStartReadyLineAndStop(t *testing.T) {
 		}
 		// The shell was reaped by Wait; the grandchild was re-parented and
 		// killed, so it is gone or a zombie of init: signal 0 must not find a
-		// live process in our session beyond that. Allow a moment for reaping.
-		deadline := time.Now().Add(3 * time.Second)
-		for {
+		// live process in our session beyond that. Reaping by init is not
+		// ours to time: wait for it, with a generous bound.
+		testkit.WaitFor(t, testkit.DefaultTimeout, func() bool {
 			err := syscall.Kill(id, 0)
-			if errors.Is(err, syscall.ESRCH) || isZombie(id) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("pid %d still alive after cleanup", id)
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return errors.Is(err, syscall.ESRCH) || isZombie(id)
+		}, fmt.Sprintf("pid %d to be gone after cleanup", id))
 	}
 }
 
@@ -110,7 +106,7 @@ func TestStartReadyURL(t *testing.T) {
 		Path:     "sleep",
 		Args:     []string{"30"},
 		ReadyURL: "http://" + l.Addr().String() + "/readyz",
-		Timeout:  5 * time.Second,
+		Timeout:  testkit.DefaultTimeout,
 	})
 	if exited, err := p.Exited(); exited {
 		t.Fatalf("sleeper exited early: %v", err)

@@ -1,17 +1,13 @@
 package mcpidentity
 
 import (
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+)
 
 // t0 is the fixed "now" of the tests.
 var t0 = time.Unix(1_800_000_000, 0)
@@ -43,42 +39,8 @@ func signedHMAC(t *testing.T, id Identity) http.Header {
 	return h
 }
 
+// golden compares got with testdata/name (go test -update rewrites it).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s mismatch:\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
-// checkNoLeak fails t if goroutines started during the test are still
-// running after a settle period.
-func checkNoLeak(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after\n%s", before, n, strings.TrimSpace(string(buf)))
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
+	testkit.Golden(t, filepath.Join("testdata", name), []byte(got))
 }

@@ -8,11 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 func TestMiddlewareOverHTTP(t *testing.T) {
-	checkNoLeak(t)
-	v, _ := NewHMACVerifier(testKey, testAudience)
+	testkit.CheckGoroutines(t)
+	// One instant for signing and verifying: the identities' validity does
+	// not depend on how long the run takes.
+	now := time.Now()
+	v, _ := NewHMACVerifier(testKey, testAudience, clockAt(now))
 	srv := httptest.NewServer(Middleware(v, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := FromContext(r.Context())
 		if id == nil {
@@ -24,8 +29,7 @@ func TestMiddlewareOverHTTP(t *testing.T) {
 	defer srv.Close()
 	defer srv.Client().CloseIdleConnections()
 	s, _ := NewHMACSigner(testKey, testAudience)
-	now := time.Now()
-	fresh := Identity{Subject: "alice", Issuer: "https://idp.example/", Expires: now.Add(time.Minute)}
+	fresh := Identity{Subject: "alice", Issuer: "https://idp.example/", Issued: now, Expires: now.Add(time.Minute)}
 	tests := []struct {
 		name     string
 		id       *Identity // nil: no identity
@@ -34,7 +38,7 @@ func TestMiddlewareOverHTTP(t *testing.T) {
 		wantBody string
 	}{
 		{name: "valid, no client or scopes", id: &fresh, wantCode: 200, wantBody: "alice||"},
-		{name: "valid with scopes", id: &Identity{Subject: "bob", ClientID: "c", Issuer: "i", Scopes: []string{"a", "b"}, Expires: now.Add(time.Minute)},
+		{name: "valid with scopes", id: &Identity{Subject: "bob", ClientID: "c", Issuer: "i", Scopes: []string{"a", "b"}, Issued: now, Expires: now.Add(time.Minute)},
 			wantCode: 200, wantBody: "bob|c|a,b"},
 		{name: "missing", wantCode: 401, wantBody: "missing gateway identity\n"},
 		{name: "forged", id: &fresh, mutate: func(h http.Header) { h.Set(HeaderSubject, "admin") }, wantCode: 401, wantBody: "invalid gateway identity\n"},

@@ -18,9 +18,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 // httpClient never follows redirects: tests look at what the gateway answers.
 var httpClient = &http.Client{
-	Timeout:       10 * time.Second,
+	Timeout:       testkit.DefaultTimeout, // a bound on a hang, not an expected duration
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/mcpidentity"
 )
 
@@ -85,22 +85,15 @@ func (rec *recorder) requests(path string) []recordedRequest {
 	return out
 }
 
-// settled waits until no handler is in flight.
-func (rec *recorder) settled(t *testing.T, within time.Duration) {
+// settled waits until no handler is in flight: the gateway must cancel
+// the upstream requests of clients that went away.
+func (rec *recorder) settled(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	testkit.WaitFor(t, testkit.DefaultTimeout, func() bool {
 		rec.mu.Lock()
-		n := rec.inflight
-		rec.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d upstream requests still in flight after %v: the gateway did not cancel them", n, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		defer rec.mu.Unlock()
+		return rec.inflight == 0
+	}, "no upstream request in flight (the gateway must cancel them)")
 }
 
 // upstreamKey is the HMAC key gateway and recording upstream share.

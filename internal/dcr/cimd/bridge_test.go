@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -16,7 +17,7 @@ const cognito = "https://auth.example.amazoncognito.com"
 
 // newTestBridge builds a bridge over the loopback metadata host with a
 // fake registrar; Cognito is cognitoURL (no network for /authorize).
-func newTestBridge(t *testing.T, h *docHost, reg *fakeRegistrar, cognitoURL string, client *http.Client, logs *logBuffer) *Bridge {
+func newTestBridge(t *testing.T, h *docHost, reg *fakeRegistrar, cognitoURL string, client *http.Client, logs *testkit.SafeBuffer) *Bridge {
 	t.Helper()
 	o := BridgeOptions{Fetcher: testFetcher(h, nil), Registrar: reg, CognitoDomain: cognitoURL, HTTPClient: client}
 	if logs != nil {

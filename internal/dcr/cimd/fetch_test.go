@@ -75,7 +75,7 @@ func TestFetchAbsentAuthMethodIsNone(t *testing.T) {
 func TestFetchCaching(t *testing.T) {
 	h := newDocHost(t)
 	clk := newClock()
-	f := testFetcher(h, clk.now)
+	f := testFetcher(h, clk.Now)
 	ctx := context.Background()
 	fetch := func(path string) {
 		t.Helper()
@@ -86,12 +86,12 @@ func TestFetchCaching(t *testing.T) {
 
 	h.setHeader("/client.json", "Cache-Control", "public, max-age=60")
 	fetch("/client.json")
-	clk.add(59 * time.Second)
+	clk.Advance(59 * time.Second)
 	fetch("/client.json")
 	if n := h.count("/client.json"); n != 1 {
 		t.Fatalf("max-age: %d fetches within max-age, want 1", n)
 	}
-	clk.add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	fetch("/client.json")
 	if n := h.count("/client.json"); n != 2 {
 		t.Fatalf("max-age: %d fetches after expiry, want 2", n)
@@ -105,15 +105,15 @@ func TestFetchCaching(t *testing.T) {
 	}
 
 	// Expires relative to the response's Date (both from the test clock).
-	h.setHeader("/no-cc.json", "Date", clk.httpDate(0))
-	h.setHeader("/no-cc.json", "Expires", clk.httpDate(2*time.Minute))
+	h.setHeader("/no-cc.json", "Date", httpDate(clk, 0))
+	h.setHeader("/no-cc.json", "Expires", httpDate(clk, 2*time.Minute))
 	fetch("/no-cc.json")
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	fetch("/no-cc.json")
 	if n := h.count("/no-cc.json"); n != 1 {
 		t.Fatalf("Expires: %d fetches before Expires, want 1", n)
 	}
-	clk.add(90 * time.Second)
+	clk.Advance(90 * time.Second)
 	fetch("/no-cc.json")
 	if n := h.count("/no-cc.json"); n != 2 {
 		t.Fatalf("Expires: %d fetches after Expires, want 2", n)

@@ -1,7 +1,6 @@
 package cimd
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"net/http"
@@ -9,11 +8,11 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -110,17 +109,15 @@ func testFetcher(h *docHost, now func() time.Time) *Fetcher {
 	return NewFetcher(FetcherOptions{InsecureAllowLoopback: true, RootCAs: h.pool(), Now: now})
 }
 
-// clock is a settable test clock.
-type clock struct{ t atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.t.Store(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock is the fetch tests' clock, at a fixed instant.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 }
-func (c *clock) now() time.Time                  { return time.Unix(0, c.t.Load()).UTC() }
-func (c *clock) add(d time.Duration)             { c.t.Add(int64(d)) }
-func (c *clock) httpDate(d time.Duration) string { return c.now().Add(d).Format(http.TimeFormat) }
+
+// httpDate formats the clock's time plus d as an HTTP date.
+func httpDate(c *testkit.Clock, d time.Duration) string {
+	return c.Now().Add(d).Format(http.TimeFormat)
+}
 
 // fakeRegistrar maps every document to "mapped-<n>" and records calls;
 // errs holds an error to return per client_id URL.
@@ -158,22 +155,4 @@ func asBearer(t *testing.T, err error) *bearer.Error {
 		t.Fatalf("error %v carries no *bearer.Error", err)
 	}
 	return be
-}
-
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
-func newTestLogger(l *logBuffer) *slog.Logger {
+func newTestLogger(l *testkit.SafeBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -70,7 +72,7 @@ func tokenRequest(form url.Values) *http.Request {
 func TestTokenCIMD(t *testing.T) {
 	h := newDocHost(t)
 	cg := newFakeCognito(t)
-	logs := &logBuffer{}
+	logs := &testkit.SafeBuffer{}
 	b := newTestBridge(t, h, &fakeRegistrar{}, cg.srv.URL, nil, logs)
 	form := url.Values{
 		"grant_type":    {"authorization_code"},

@@ -2,10 +2,7 @@ package cognito
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,34 +13,15 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 const pool = "us-east-1_TESTPOOL"
 
 // golden compares v, as indented JSON, with testdata/<name>.json.
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name+".json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from golden file:\n--- got ---\n%s--- want ---\n%s", path, got, want)
-	}
+	testkit.GoldenJSON(t, filepath.Join("testdata", name+".json"), v)
 }
 
 func newClients(t *testing.T, f *fakeAPI, o Options) *Clients {

@@ -1,10 +1,7 @@
 package dynamo
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -13,9 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 var (
 	created = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -109,23 +105,7 @@ func TestItemRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(*got, tc.reg) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", *got, tc.reg)
 			}
-			r := render(av)
-			b, _ := json.MarshalIndent(r, "", "  ") // map keys come out sorted
-			b = append(b, '\n')
-			path := filepath.Join("testdata", "item_"+tc.name+".json")
-			if *update {
-				if err := os.WriteFile(path, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if string(want) != string(b) {
-				t.Errorf("%s differs:\n%s", path, b)
-			}
+			testkit.GoldenJSON(t, filepath.Join("testdata", "item_"+tc.name+".json"), render(av)) // map keys come out sorted
 		})
 	}
 }

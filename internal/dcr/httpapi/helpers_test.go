@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/httpapi"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 const (
@@ -23,31 +23,13 @@ const (
 	iat           = "iat-0123456789abcdef0123456789abcdef"
 )
 
-// clock is a settable clock shared by the service and the rate limiter.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is the real dcr.Service over dcrtest fakes behind the real Handler,
 // served by an httptest server.
 type env struct {
 	url   string
 	apps  *dcrtest.FakeApps
 	store *dcrtest.MemStore
-	clock *clock
+	clock *testkit.Clock // shared by the service and the rate limiter
 }
 
 // newEnv builds an env; policy and opts tweak the defaults (a generous
@@ -55,7 +37,7 @@ type env struct {
 func newEnv(t *testing.T, policy func(*dcr.Policy), opts func(*httpapi.Options)) *env {
 	t.Helper()
 	e := &env{apps: dcrtest.NewFakeApps(), store: dcrtest.NewMemStore(),
-		clock: &clock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}}
+		clock: testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))}
 	e.store.SetNow(e.clock.Now)
 	p := dcr.DefaultPolicy()
 	p.AllowedScopes = []string{"openid", "mcp/tools"}

@@ -3,9 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -15,9 +13,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/httpapi"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fakeBridge records which bridge endpoint was called.
 type fakeBridge struct{ calls atomic.Value }
@@ -33,23 +30,6 @@ func (b *fakeBridge) Token(w http.ResponseWriter, _ *http.Request) {
 }
 
 var _ httpapi.Bridge = (*fakeBridge)(nil)
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestMetadataGolden(t *testing.T) {
 	tests := []struct {
@@ -83,7 +63,7 @@ func TestMetadataGolden(t *testing.T) {
 					t.Fatalf("%s differs from the RFC 8414 document", path)
 				}
 			}
-			golden(t, tt.file, first)
+			testkit.Golden(t, filepath.Join("testdata", tt.file), []byte(first))
 		})
 	}
 }
