@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -79,7 +78,7 @@ func samplingClient(t *testing.T, url string, getStream bool) (*mcp.ClientSessio
 			return &mcp.CreateMessageResult{Model: "m", Role: "assistant", Content: &mcp.TextContent{Text: "ok"}}, nil
 		},
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 	defer cancel()
 	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, MaxRetries: -1, DisableStandaloneSSE: !getStream,
 		HTTPClient: &http.Client{Transport: spy}}, nil)
@@ -128,7 +127,7 @@ func eachGetStream(t *testing.T, srv func() *mcp.Server, f func(t *testing.T, ge
 func TestBridgeServerRequestOnPOST(t *testing.T) {
 	srv := func() *mcp.Server { return samplingServer(nil, nil, nil) }
 	eachGetStream(t, srv, func(t *testing.T, _ bool, cs *mcp.ClientSession, spy streamSpy) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 		defer cancel()
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{}})
 		if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "sampled: ok" {
@@ -156,7 +155,7 @@ func TestBridgeServerRequestsConcurrent(t *testing.T) {
 		return samplingServer(g, sampled, finish)
 	}
 	eachGetStream(t, srv, func(t *testing.T, getStream bool, cs *mcp.ClientSession, _ streamSpy) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 		defer cancel()
 		results := make(chan *mcp.CallToolResult, 2)
 		for range 2 {

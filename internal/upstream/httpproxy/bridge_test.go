@@ -51,7 +51,7 @@ func TestBridgeSDKClient(t *testing.T) {
 			if got := cs.InitializeResult().ProtocolVersion; got != tt.want {
 				t.Errorf("negotiated %q, want %q", got, tt.want)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 			defer cancel()
 			tools, err := cs.ListTools(ctx, nil)
 			if err != nil || len(tools.Tools) != 2 {
@@ -65,13 +65,9 @@ func TestBridgeSDKClient(t *testing.T) {
 			params.SetProgressToken(42)
 			done := make(chan error, 1)
 			go func() { _, err := cs.CallTool(ctx, params); done <- err }()
-			select {
-			case <-progress:
-			case <-time.After(5 * time.Second):
-				t.Fatal("no progress while the tool ran")
-			}
+			testkit.Recv(t, progress, testkit.DefaultTimeout, "progress while the tool ran")
 			close(g.release)
-			if err := <-done; err != nil {
+			if err := testkit.Recv(t, done, testkit.DefaultTimeout, "the progress call's result"); err != nil {
 				t.Fatal(err)
 			}
 			if p.bridge.count() != 1 {
@@ -146,48 +142,48 @@ func TestBridgeSessions(t *testing.T) {
 		_, body := rawDo(t, http.MethodPost, gw.URL, "alice", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"progress","arguments":{},"_meta":{"progressToken":"t"}}}`, hdr)
 		got <- body
 	}()
-	<-g.started
+	testkit.Recv(t, g.started, testkit.DefaultTimeout, "the progress tool to start")
 	up.CloseClientConnections()
-	select {
-	case body := <-got:
-		// The progress event may or may not have crossed the bridge before
-		// the connection dropped (the tool signals "started" before it
-		// sends it); the JSON-RPC error for the pending id must arrive.
-		if !strings.Contains(body, `{"jsonrpc":"2.0","id":7,"error":{"code":-32603,"message":"upstream unavailable"}}`) {
-			t.Errorf("after upstream death: %s", body)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("pending call not answered after the upstream died")
+	// The progress event may or may not have crossed the bridge before the
+	// connection dropped (the tool signals "started" before it sends it);
+	// the JSON-RPC error for the pending id must arrive.
+	if body := testkit.Recv(t, got, testkit.DefaultTimeout, "the pending call's answer after the upstream died"); !strings.Contains(body, `{"jsonrpc":"2.0","id":7,"error":{"code":-32603,"message":"upstream unavailable"}}`) {
+		t.Errorf("after upstream death: %s", body)
 	}
 	waitFor(t, "dead session removed", func() bool { return p.bridge.count() == 0 })
 	close(g.release)
 }
 
-// TestBridgeOpenFailures: an upstream that is down, refuses, or announces
-// an endpoint on another origin fails initialize with 502/504.
+// TestBridgeOpenFailures: an upstream that refuses, or announces an
+// endpoint on another origin, fails initialize with 502 at once (under a
+// Timeout no test run reaches, so a slow machine cannot turn it into 504);
+// one that never sends its endpoint fails it with 504 when Timeout expires
+// (short, since it must expire: the upstream holds until the proxy gives up,
+// or until cleanup cuts the connection).
 func TestBridgeOpenFailures(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
+		timeout time.Duration
 		status  int
 	}{
-		{"refused", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }, 502},
+		{"refused", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }, time.Hour, 502},
 		{"foreign endpoint", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, "event: endpoint\ndata: https://evil.test/messages\n\n")
-		}, 502},
+		}, time.Hour, 502},
 		{"no endpoint in time", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
-		}, 504},
+		}, 200 * time.Millisecond, 504},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkLeaks(t)
 			up := httptest.NewServer(tt.handler)
-			t.Cleanup(up.Close)
-			p := newProxy(t, Options{URL: up.URL, Transport: TransportSSE, Timeout: 200 * time.Millisecond})
+			t.Cleanup(func() { up.CloseClientConnections(); up.Close() })
+			p := newProxy(t, Options{URL: up.URL, Transport: TransportSSE, Timeout: tt.timeout})
 			gw := front(t, p)
 			resp, body := rawDo(t, http.MethodPost, gw.URL, "alice", initBody, nil)
 			if resp.StatusCode != tt.status {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -45,10 +46,7 @@ func TestUpstreamFailures(t *testing.T) {
 		{"upstream down", nil, Options{}, http.StatusBadGateway, "upstream_down.golden"},
 		{"slow upstream", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body) // net/http notices a closed connection only after the body
-			select {
-			case <-r.Context().Done():
-			case <-time.After(10 * time.Second):
-			}
+			<-r.Context().Done()               // until the proxy gives up (or cleanup cuts the connection)
 		}, Options{Timeout: 100 * time.Millisecond}, http.StatusGatewayTimeout, "upstream_timeout.golden"},
 		{"bad upstream session id", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Mcp-Session-Id", "has space")
@@ -62,7 +60,7 @@ func TestUpstreamFailures(t *testing.T) {
 			url := downURL
 			if tt.handler != nil {
 				up := httptest.NewServer(tt.handler)
-				t.Cleanup(up.Close)
+				t.Cleanup(func() { up.CloseClientConnections(); up.Close() })
 				url = up.URL
 			}
 			tt.opts.URL = url
@@ -209,15 +207,13 @@ func TestClientDisconnect(t *testing.T) {
 					w.(http.Flusher).Flush()
 				}
 				once.Do(func() { close(entered) })
-				select {
-				case <-r.Context().Done():
-					close(cancelled)
-				case <-time.After(10 * time.Second):
-				}
+				<-r.Context().Done() // the proxy cancels it, or cleanup cuts the connection
+				close(cancelled)
 			}))
-			t.Cleanup(up.Close)
+			t.Cleanup(func() { up.CloseClientConnections(); up.Close() })
 			gw := front(t, newProxy(t, Options{URL: up.URL}))
 			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel) // the client goroutine ends even if the test fails early
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gw.URL, strings.NewReader(pingBody))
 			tr := &http.Transport{}
 			t.Cleanup(tr.CloseIdleConnections)
@@ -232,17 +228,14 @@ func TestClientDisconnect(t *testing.T) {
 				}
 				errc <- err
 			}()
-			<-entered
+			testkit.WaitDone(t, entered, testkit.DefaultTimeout, "the upstream to receive the request")
 			if streaming {
-				<-streamed // the client reads the stream: the proxy is copying it
+				// The client has read the first event: the proxy is copying the stream.
+				testkit.WaitDone(t, streamed, testkit.DefaultTimeout, "the client to read the first event")
 			}
 			cancel()
-			select {
-			case <-cancelled:
-			case <-time.After(5 * time.Second):
-				t.Fatal("upstream request not cancelled")
-			}
-			<-errc
+			testkit.WaitDone(t, cancelled, testkit.DefaultTimeout, "the upstream request to be cancelled")
+			testkit.Recv(t, errc, testkit.DefaultTimeout, "the client to return")
 		})
 	}
 }
@@ -268,10 +261,6 @@ func TestCloseEndsStreams(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("stream still open after Close")
-	}
+	testkit.WaitDone(t, done, testkit.DefaultTimeout, "the stream to end after Close")
 	http.DefaultClient.CloseIdleConnections()
 }

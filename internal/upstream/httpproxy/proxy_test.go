@@ -5,9 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // TestSDKClientThroughProxy: a go-sdk client lists and calls tools through
@@ -45,7 +46,7 @@ func TestSDKClientThroughProxy(t *testing.T) {
 			if got := cs.InitializeResult().ProtocolVersion; got != tt.wantVersion {
 				t.Errorf("negotiated %q, want %q", got, tt.wantVersion)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 			defer cancel()
 			tools, err := cs.ListTools(ctx, nil)
 			if err != nil || len(tools.Tools) != 2 {
@@ -60,13 +61,8 @@ func TestSDKClientThroughProxy(t *testing.T) {
 			params.SetProgressToken("tok-1")
 			done := make(chan error, 1)
 			go func() { _, err := cs.CallTool(ctx, params); done <- err }()
-			select {
-			case msg := <-progress:
-				if msg != "half" {
-					t.Errorf("progress %q", msg)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("no progress notification while the tool ran")
+			if msg := testkit.Recv(t, progress, testkit.DefaultTimeout, "a progress notification while the tool ran"); msg != "half" {
+				t.Errorf("progress %q", msg)
 			}
 			select {
 			case err := <-done:
@@ -74,7 +70,7 @@ func TestSDKClientThroughProxy(t *testing.T) {
 			default:
 			}
 			close(g.release)
-			if err := <-done; err != nil {
+			if err := testkit.Recv(t, done, testkit.DefaultTimeout, "the progress call's result"); err != nil {
 				t.Fatalf("progress tool: %v", err)
 			}
 

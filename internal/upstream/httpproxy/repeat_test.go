@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // repeatCalls is how many pings and progress calls TestRepeatedCalls makes
@@ -49,7 +51,7 @@ func TestRepeatedCalls(t *testing.T) {
 			start := time.Now()
 			var lost []string
 			for i := range repeatCalls {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 				if err := cs.Ping(ctx, nil); err != nil {
 					lost = append(lost, fmt.Sprintf("ping %d: %v", i, err))
 				}

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // Answers of session-only servers to a sessionless request, as sent by
@@ -180,7 +180,7 @@ func TestSessionlessClients(t *testing.T) {
 			t.Cleanup(tr.CloseIdleConnections)
 			rec := &discoverRecorder{base: headerTransport{sub: "alice", base: tr}}
 			c := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 			defer cancel()
 			cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw.URL, MaxRetries: -1, HTTPClient: &http.Client{Transport: rec}},
 				&mcp.ClientSessionOptions{ProtocolVersion: mcpwire.Version20260728})

@@ -9,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/pkg/mcpidentity"
 )
 
@@ -76,6 +76,14 @@ func TestInjectors(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	js, _ := mcpidentity.NewJWSSigner(priv, "k", aud)
 	jv, _ := mcpidentity.NewJWSVerifier(pub, aud)
+	// The signing injectors read a pinned clock: with the real one, signing
+	// a moment after now could cross a second boundary and the second-precision
+	// expiry would then land after wantExp.
+	signed := func(s Signer) *Signed {
+		inj := NewSigned(s)
+		inj.now = func() time.Time { return now }
+		return inj
+	}
 	static, err := NewStatic("Bearer service-credential")
 	if err != nil {
 		t.Fatal(err)
@@ -91,11 +99,11 @@ func TestInjectors(t *testing.T) {
 	}{
 		{name: "none", inj: None{}, p: principal(now.Add(time.Hour))},
 		{name: "none without principal", inj: None{}},
-		{name: "hmac, long token: capped at 5m", inj: NewSigned(hs), p: principal(now.Add(time.Hour)), verify: hv, wantExp: now.Add(5 * time.Minute)},
-		{name: "hmac, short token: token exp", inj: NewSigned(hs), p: principal(now.Add(time.Minute)), verify: hv, wantExp: now.Add(time.Minute)},
-		{name: "jws, long token", inj: NewSigned(js), p: principal(now.Add(time.Hour)), verify: jv, wantExp: now.Add(5 * time.Minute)},
-		{name: "jws, short token", inj: NewSigned(js), p: principal(now.Add(90 * time.Second)), verify: jv, wantExp: now.Add(90 * time.Second)},
-		{name: "signed without principal", inj: NewSigned(hs), wantErr: ErrNoPrincipal},
+		{name: "hmac, long token: capped at 5m", inj: signed(hs), p: principal(now.Add(time.Hour)), verify: hv, wantExp: now.Add(5 * time.Minute)},
+		{name: "hmac, short token: token exp", inj: signed(hs), p: principal(now.Add(time.Minute)), verify: hv, wantExp: now.Add(time.Minute)},
+		{name: "jws, long token", inj: signed(js), p: principal(now.Add(time.Hour)), verify: jv, wantExp: now.Add(5 * time.Minute)},
+		{name: "jws, short token", inj: signed(js), p: principal(now.Add(90 * time.Second)), verify: jv, wantExp: now.Add(90 * time.Second)},
+		{name: "signed without principal", inj: signed(hs), wantErr: ErrNoPrincipal},
 		{name: "static", inj: static, p: principal(now.Add(time.Hour)), wantAuth: "Bearer service-credential"},
 		{name: "static without principal", inj: static, wantAuth: "Bearer service-credential"},
 	}
@@ -170,7 +178,7 @@ func TestNewStaticRejects(t *testing.T) {
 // header handling a proxy does, over real HTTP, to an upstream that records
 // what it receives and verifies with pkg/mcpidentity.
 func TestRecordingUpstream(t *testing.T) {
-	before := runtime.NumGoroutine()
+	testkit.CheckGoroutines(t)
 	hv, _ := mcpidentity.NewHMACVerifier(hmacKey, aud)
 	var got http.Header
 	var who *mcpidentity.Identity
@@ -179,6 +187,10 @@ func TestRecordingUpstream(t *testing.T) {
 		who = mcpidentity.FromContext(r.Context())
 		w.WriteHeader(http.StatusAccepted)
 	})))
+	t.Cleanup(func() {
+		upstream.Close()
+		upstream.Client().CloseIdleConnections()
+	})
 	inj, err := FromConfig(ModeHMAC, "KEY", "", aud, env{"KEY": string(hmacKey)}.get)
 	if err != nil {
 		t.Fatal(err)
@@ -209,15 +221,6 @@ func TestRecordingUpstream(t *testing.T) {
 	}
 	if who == nil || who.Subject != "alice" || who.HasScope("admin") {
 		t.Errorf("identity %+v", who)
-	}
-	upstream.Close()
-	upstream.Client().CloseIdleConnections()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("goroutines: %d before, %d after", before, n)
 	}
 }
 

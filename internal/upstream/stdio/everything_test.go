@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -60,7 +59,7 @@ func TestEverythingServer(t *testing.T) {
 		progress = append(progress, r.Params.Progress)
 		mu.Unlock()
 	}}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 	defer cancel()
 
 	tools, err := cs.ListTools(ctx, nil)

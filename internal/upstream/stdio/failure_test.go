@@ -3,6 +3,7 @@ package stdio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -22,17 +23,14 @@ func golden(t *testing.T, name string, got []byte) {
 	testkit.Golden(t, "testdata/"+name, got)
 }
 
-// testEpoch starts the fake clocks of backoff tests.
-var testEpoch = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-
 // TestCrashMidCall proves that when the process dies during calls, every
 // caller gets an error (a call that got nothing yet: HTTP 502), the process
 // and session are gone, the session id then gets 404, and a new session
 // starts a fresh process once the backoff has passed.
 func TestCrashMidCall(t *testing.T) {
 	testkit.CheckGoroutines(t)
-	clock := testkit.NewClock(testEpoch)
-	h := newHarness(t, func(o *Options) { o.now = clock.Now })
+	h := newHarness(t, nil)
+	clock := h.clock
 	cs := h.connect(t, "alice", nil, nil)
 	pidText, _ := callText(t, cs, "pid", nil)
 	pid, _ := strconv.Atoi(pidText)
@@ -42,7 +40,7 @@ func TestCrashMidCall(t *testing.T) {
 	slow := make(chan *http.Response, 1)
 	go func() {
 		slow <- h.rawPost(t, context.Background(), "alice", cs.ID(),
-			`{"jsonrpc":"2.0","id":"raw-slow","method":"tools/call","params":{"name":"slow","arguments":{"seconds":30}}}`,
+			`{"jsonrpc":"2.0","id":"raw-slow","method":"tools/call","params":{"name":"slow","arguments":{}}}`,
 			map[string]string{hdrProtocolVersion: cs.InitializeResult().ProtocolVersion})
 	}()
 	testkit.WaitContains(t, h.log, "slow tool started", testkit.DefaultTimeout)
@@ -79,12 +77,11 @@ func TestCrashMidCall(t *testing.T) {
 // backoff that doubles with each consecutive failure.
 func TestStartCrashBackoff(t *testing.T) {
 	testkit.CheckGoroutines(t)
-	clock := testkit.NewClock(testEpoch)
 	h := newHarness(t, func(o *Options) {
 		o.Env = map[string]string{modeEnv: "startcrash"}
 		o.RestartBackoff = 300 * time.Millisecond
-		o.now = clock.Now
 	})
+	clock := h.clock
 	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 	status := func() (int, string, string) {
 		resp := h.rawPost(t, context.Background(), "alice", "", init, nil)
@@ -139,7 +136,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, slowErr = callText(t, a, "slow", map[string]any{"seconds": 30})
+		_, slowErr = callText(t, a, "slow", nil)
 	}()
 	testkit.WaitContains(t, h.log, "slow tool started", testkit.DefaultTimeout)
 	if err := h.srv.Close(); err != nil {
@@ -151,8 +148,8 @@ func TestCloseStopsEverything(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if slowErr == nil {
-		t.Error("the call in flight during Close succeeded")
+	if slowErr == nil || errors.Is(slowErr, context.DeadlineExceeded) {
+		t.Errorf("the call in flight during Close: %v, want the gateway's error", slowErr)
 	}
 	resp := h.rawPost(t, context.Background(), "carol", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, nil)
 	_ = resp.Body.Close()
@@ -166,17 +163,17 @@ func TestCloseStopsEverything(t *testing.T) {
 
 // TestClientDisconnectCancels proves a client that goes away mid-call has
 // its request cancelled at the child (notifications/cancelled once the
-// resume window passed) and leaks nothing.
+// resume window passed, on the harness's clock) and leaks nothing.
 func TestClientDisconnectCancels(t *testing.T) {
 	testkit.CheckGoroutines(t)
-	h := newHarness(t, func(o *Options) { o.ResumeWindow = 100 * time.Millisecond })
+	h := newHarness(t, nil)
 	sid := h.initRaw(t, "alice", "2025-06-18")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url,
-			strings.NewReader(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"slow","arguments":{"seconds":30}}}`))
+			strings.NewReader(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"slow","arguments":{}}}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		req.Header.Set(hdrSessionID, sid)
@@ -188,7 +185,11 @@ func TestClientDisconnectCancels(t *testing.T) {
 	}()
 	testkit.WaitContains(t, h.log, "slow tool started", testkit.DefaultTimeout)
 	cancel()
-	<-done
+	testkit.WaitDone(t, done, testkit.DefaultTimeout, "the client to give up")
+	// The stream waits for a resume (its window timer is armed with it)
+	// until the window has passed.
+	waitFor(t, "the handler to notice the disconnect", func() bool { return h.srv.detached(sid) })
+	h.clock.Advance(DefaultResumeWindow)
 	waitFor(t, "the child to see the cancellation", func() bool {
 		return strings.Contains(h.log.String(), "slow tool cancelled")
 	})
@@ -202,14 +203,16 @@ func TestClientDisconnectCancels(t *testing.T) {
 
 // TestResumeWithLastEventID proves a POST stream whose connection dropped
 // is resumed by GET with Last-Event-ID: the events after it, up to the
-// response, arrive on the new connection.
+// response, arrive on the new connection. The tool holds after its first
+// notification until the disconnect has been noticed, and the resume
+// window (on the harness's clock) does not pass.
 func TestResumeWithLastEventID(t *testing.T) {
 	testkit.CheckGoroutines(t)
 	h := newHarness(t, nil)
 	sid := h.initRaw(t, "alice", "2025-11-25")
 	ctx, cancel := context.WithCancel(context.Background())
 	resp := h.rawPost(t, ctx, "alice", sid,
-		`{"jsonrpc":"2.0","id":"p","method":"tools/call","params":{"name":"progress","arguments":{"steps":5,"delay_ms":150},"_meta":{"progressToken":"t"}}}`,
+		`{"jsonrpc":"2.0","id":"p","method":"tools/call","params":{"name":"progress","arguments":{"steps":5,"hold":true},"_meta":{"progressToken":"t"}}}`,
 		map[string]string{hdrProtocolVersion: "2025-11-25"})
 	first := readSSE(t, resp.Body, func(sseEvent) bool { return true })
 	cancel()
@@ -218,6 +221,15 @@ func TestResumeWithLastEventID(t *testing.T) {
 		t.Fatalf("first event: %+v", first)
 	}
 	waitFor(t, "the handler to notice the disconnect", func() bool { return h.srv.detached(sid) })
+	// The tool goes on: what it sends before the resume is kept for it.
+	rel := h.rawPost(t, context.Background(), "alice", sid,
+		`{"jsonrpc":"2.0","id":"r","method":"tools/call","params":{"name":"release","arguments":{}}}`,
+		map[string]string{hdrProtocolVersion: "2025-11-25"})
+	relEvs := readSSE(t, rel.Body, nil)
+	_ = rel.Body.Close()
+	if len(relEvs) != 1 || string(decodeRPC(t, relEvs[0].data).ID) != `"r"` {
+		t.Fatalf("release: %s %+v", rel.Status, relEvs)
+	}
 	req, _ := http.NewRequest(http.MethodGet, h.url, nil)
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set(hdrSessionID, sid)

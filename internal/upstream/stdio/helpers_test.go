@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -69,6 +70,56 @@ type harness struct {
 	srv *Server
 	url string
 	log *testkit.SafeBuffer
+	// clock is the Server's clock: restart backoffs, idle timeouts and
+	// resume windows move only when the test advances it.
+	clock *testkit.Clock
+}
+
+// testEpoch starts the harness's fake clock.
+var testEpoch = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// clockAfterFunc is an Options.afterFunc driven by clock: f runs, on its
+// own goroutine as with time.AfterFunc, once clock has been advanced by d,
+// unless Stop came first. The clock's After channel is taken before it
+// returns, so an Advance after the caller armed the timer reaches it.
+func clockAfterFunc(clock *testkit.Clock) func(time.Duration, func()) timer {
+	return func(d time.Duration, f func()) timer {
+		ft := &fakeTimer{stopped: make(chan struct{})}
+		fired := clock.After(d)
+		go func() {
+			select {
+			case <-fired:
+				if ft.state.CompareAndSwap(timerArmed, timerFired) {
+					f()
+				}
+			case <-ft.stopped:
+			}
+		}()
+		return ft
+	}
+}
+
+// States of a fakeTimer.
+const (
+	timerArmed int32 = iota
+	timerStopped
+	timerFired
+)
+
+// fakeTimer is a timer of clockAfterFunc.
+type fakeTimer struct {
+	state   atomic.Int32
+	stopped chan struct{}
+}
+
+// Stop reports, as (*time.Timer).Stop does, whether it stopped the timer
+// before f was called.
+func (ft *fakeTimer) Stop() bool {
+	if !ft.state.CompareAndSwap(timerArmed, timerStopped) {
+		return false
+	}
+	close(ft.stopped)
+	return true
 }
 
 // testOptions run this test binary as the stdio server, with the
@@ -87,11 +138,13 @@ func testOptions() Options {
 func front(h http.Handler) http.Handler { return withPrincipal(call.Read(testMaxBody, h)) }
 
 // newHarness serves a Server built from testOptions (changed by mutate)
-// over httptest, behind front. Cleanup closes the Server, then the HTTP
-// server.
+// over httptest, behind front, on a fake clock starting at testEpoch
+// (harness.clock). Cleanup closes the Server, then the HTTP server.
 func newHarness(t *testing.T, mutate func(*Options)) *harness {
 	t.Helper()
 	o := testOptions()
+	clock := testkit.NewClock(testEpoch)
+	o.now, o.afterFunc = clock.Now, clockAfterFunc(clock)
 	if mutate != nil {
 		mutate(&o)
 	}
@@ -112,7 +165,7 @@ func newHarness(t *testing.T, mutate func(*Options)) *harness {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &harness{srv: srv, url: hs.URL, log: logs}
+	return &harness{srv: srv, url: hs.URL, log: logs, clock: clock}
 }
 
 // httpClient is a client for subject whose idle connections are closed at
@@ -131,7 +184,7 @@ func (h *harness) connect(t *testing.T, sub string, copts *mcp.ClientOptions, mu
 		mutate(tr)
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "stdio-test-client", Version: "1.0.0"}, copts)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 	defer cancel()
 	cs, err := c.Connect(ctx, tr, nil)
 	if err != nil {
@@ -144,7 +197,7 @@ func (h *harness) connect(t *testing.T, sub string, copts *mcp.ClientOptions, mu
 // callText calls a tool and returns its first text content.
 func callText(t *testing.T, cs *mcp.ClientSession, name string, args any) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
 	defer cancel()
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
 	if err != nil {

@@ -10,9 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -39,13 +39,11 @@ type echoArgs struct {
 	Message string `json:"message"`
 }
 
-type slowArgs struct {
-	Seconds float64 `json:"seconds,omitempty"`
-}
-
+// progressArgs: with Hold, the tool waits after its first notification
+// until the session's "release" tool is called (or the call is cancelled).
 type progressArgs struct {
-	Steps   int `json:"steps"`
-	DelayMS int `json:"delay_ms,omitempty"`
+	Steps int  `json:"steps"`
+	Hold  bool `json:"hold,omitempty"`
 }
 
 type getenvArgs struct {
@@ -68,18 +66,16 @@ func runTestServer() {
 		signal.Ignore(syscall.SIGTERM)
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "stdio-test", Version: "1.0.0"}, nil)
+	released := make(chan struct{})
+	var release sync.Once
 	mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in echoArgs) (*mcp.CallToolResult, any, error) {
 		return text(in.Message), nil, nil
 	})
-	mcp.AddTool(srv, &mcp.Tool{Name: "slow", Description: "sleeps"}, func(ctx context.Context, _ *mcp.CallToolRequest, in slowArgs) (*mcp.CallToolResult, any, error) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "slow", Description: "never answers; ends when cancelled"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 		fmt.Fprintln(os.Stderr, "slow tool started")
-		select {
-		case <-time.After(time.Duration(in.Seconds * float64(time.Second))):
-			return text("done"), nil, nil
-		case <-ctx.Done():
-			fmt.Fprintln(os.Stderr, "slow tool cancelled")
-			return nil, nil, ctx.Err()
-		}
+		<-ctx.Done() // notifications/cancelled, or the process ends
+		fmt.Fprintln(os.Stderr, "slow tool cancelled")
+		return nil, nil, ctx.Err()
 	})
 	mcp.AddTool(srv, &mcp.Tool{Name: "crash", Description: "exits"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
 		fmt.Fprintln(os.Stderr, "test server crashing")
@@ -94,9 +90,19 @@ func runTestServer() {
 					return nil, nil, err
 				}
 			}
-			time.Sleep(time.Duration(in.DelayMS) * time.Millisecond)
+			if i == 1 && in.Hold {
+				select {
+				case <-released:
+				case <-ctx.Done():
+					return nil, nil, ctx.Err()
+				}
+			}
 		}
 		return text("progress done"), nil, nil
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "release", Description: "lets held progress calls go on"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		release.Do(func() { close(released) })
+		return text("released"), nil, nil
 	})
 	mcp.AddTool(srv, &mcp.Tool{Name: "whoenv", Description: "MCP_GATEWAY_SUBJECT"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
 		return text(os.Getenv("MCP_GATEWAY_SUBJECT")), nil, nil

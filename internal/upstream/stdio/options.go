@@ -69,7 +69,19 @@ type Options struct {
 
 	// now is the clock of restart backoffs (time.Now; tests inject one).
 	now func() time.Time
+	// afterFunc starts the idle and resume-window timers (time.AfterFunc;
+	// tests inject one driven by a fake clock).
+	afterFunc func(time.Duration, func()) timer
 }
+
+// timer is what the session keeps of a timer started by Options.afterFunc;
+// *time.Timer implements it.
+type timer interface {
+	Stop() bool
+}
+
+// realAfterFunc is the default Options.afterFunc.
+func realAfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 
 func (o *Options) applyDefaults() error {
 	if len(o.Command) == 0 || o.Command[0] == "" {
@@ -95,6 +107,9 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if o.afterFunc == nil {
+		o.afterFunc = realAfterFunc
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

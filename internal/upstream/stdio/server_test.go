@@ -198,14 +198,28 @@ func TestDeleteStopsProcess(t *testing.T) {
 }
 
 // TestIdleTimeout proves a session with no request in flight for
-// IdleTimeout loses its process, and the client then gets an error.
+// IdleTimeout (on the harness's clock) loses its process, and the client
+// then gets an error; a session idle for less, twice in a row (more than
+// IdleTimeout in all), keeps serving: each request restarts the wait.
 func TestIdleTimeout(t *testing.T) {
 	testkit.CheckGoroutines(t)
-	h := newHarness(t, func(o *Options) { o.IdleTimeout = 300 * time.Millisecond })
+	h := newHarness(t, nil)
 	cs := h.connect(t, "alice", nil, func(tr *mcp.StreamableClientTransport) { tr.DisableStandaloneSSE = true })
-	pidText, _ := callText(t, cs, "pid", nil)
+	var pidText string
+	for range 2 {
+		h.clock.Advance(DefaultIdleTimeout - time.Second)
+		var err error
+		if pidText, err = callText(t, cs, "pid", nil); err != nil {
+			t.Fatalf("call on a session idle for less than IdleTimeout: %v", err)
+		}
+	}
 	pid, _ := strconv.Atoi(pidText)
-	waitFor(t, "idle process gone", func() bool { return !alive(pid) && h.srv.Sessions() == 0 })
+	// The idle timer is armed when the call's request has left; advancing
+	// by IdleTimeout each time round fires it whenever it was armed.
+	waitFor(t, "idle process gone", func() bool {
+		h.clock.Advance(DefaultIdleTimeout)
+		return !alive(pid) && h.srv.Sessions() == 0
+	})
 	if _, err := callText(t, cs, "pid", nil); err == nil {
 		t.Fatal("call after idle timeout succeeded")
 	}

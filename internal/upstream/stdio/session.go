@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
@@ -29,7 +28,7 @@ type session struct {
 	standalone *stream
 	seq        uint64
 	active     int // HTTP requests of this session in flight
-	idle       *time.Timer
+	idle       timer
 	ended      bool
 	endStatus  int
 	done       chan struct{}
@@ -231,7 +230,7 @@ func (s *session) detach(st *stream) {
 		s.expireLocked(st)
 		return
 	}
-	st.timer = time.AfterFunc(s.srv.o.ResumeWindow, func() {
+	st.timer = s.srv.o.afterFunc(s.srv.o.ResumeWindow, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !st.attached && !s.ended {
@@ -318,7 +317,7 @@ func (s *session) leave() {
 	if s.active > 0 || s.ended {
 		return
 	}
-	s.idle = time.AfterFunc(s.srv.o.IdleTimeout, func() {
+	s.idle = s.srv.o.afterFunc(s.srv.o.IdleTimeout, func() {
 		s.mu.Lock()
 		busy := s.active > 0 || s.ended
 		s.mu.Unlock()

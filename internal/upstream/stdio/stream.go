@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 )
@@ -41,7 +40,7 @@ type stream struct {
 	upstream int           // events that came from the child (not the gateway)
 	attached bool          // an HTTP response is writing this stream
 	wake     chan struct{}
-	timer    *time.Timer // resume window after a disconnect
+	timer    timer // resume window after a disconnect
 }
 
 func newStream(id string, standalone bool, seq uint64) *stream {
