@@ -17,7 +17,7 @@ import (
 //     code sent there can only reach the user's own machine;
 //   - the scheme is in PrivateUseSchemes (RFC 8252 §7.1);
 //   - the URI matches one of RedirectPatterns or, unless
-//     DisableDefaultRedirects, one of [KnownClientRedirectPatterns];
+//     DisableDefaultRedirects, one of the known MCP clients' https redirects (claude.ai, claude.com, ChatGPT, VS Code web);
 //   - InsecureAnyHTTPSRedirect is set and the scheme is https.
 //
 // By default, then, an arbitrary https redirect URI is NOT admitted: Cognito's
@@ -43,7 +43,7 @@ type Policy struct {
 	// without a query admits only URIs without one; a query must be equal.
 	// The host needs at least two literal labels, the last one literal.
 	RedirectPatterns []string
-	// DisableDefaultRedirects drops [KnownClientRedirectPatterns]; loopback
+	// DisableDefaultRedirects drops the known clients' https redirects; loopback
 	// and PrivateUseSchemes are still admitted.
 	DisableDefaultRedirects bool
 	// InsecureAnyHTTPSRedirect admits every structurally valid https redirect
@@ -92,11 +92,6 @@ var knownClientRedirectPatterns = []string{
 	"https://chatgpt.com/connector/oauth/*",
 	"https://vscode.dev/redirect",
 }
-
-// KnownClientRedirectPatterns returns the https redirect patterns admitted
-// unless DisableDefaultRedirects (claude.ai, claude.com, ChatGPT, VS Code web
-// redirect), in RedirectPatterns syntax.
-func KnownClientRedirectPatterns() []string { return slices.Clone(knownClientRedirectPatterns) }
 
 // DefaultPolicy returns the policy used when an operator sets nothing:
 // scopes openid, email and profile; known clients, loopback and "cursor"

@@ -215,15 +215,6 @@ func (s *Server) DevClient() (clientID, clientSecret string) {
 	return s.devClientID, s.devClientSecret
 }
 
-// JWKS returns a copy of the public key set served at /jwks (RFC 7517 §5).
-func (s *Server) JWKS() jwk.Set {
-	set, err := s.pubSet.Clone()
-	if err != nil {
-		return jwk.NewSet()
-	}
-	return set
-}
-
 // Handler returns the HTTP handler serving every endpoint under the issuer.
 // Metadata, /jwks, /register, /token and /revoke answer CORS preflights and
 // carry `Access-Control-Allow-Origin: *` for browser clients; /authorize does

@@ -133,10 +133,3 @@ func (c *docCache) put(key string, doc *Document) {
 		delete(c.items, last.Value.(*cacheEntry).key)
 	}
 }
-
-// len reports how many documents are cached.
-func (c *docCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

@@ -133,13 +133,6 @@ func (b *bridge) close() {
 	b.wg.Wait()
 }
 
-// count reports open sessions (tests).
-func (b *bridge) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.sessions)
-}
-
 // lookup returns the live session id owned by pr, or nil.
 func (b *bridge) lookup(id string, pr *authn.Principal) *bridgeSession {
 	b.mu.Lock()

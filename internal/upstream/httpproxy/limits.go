@@ -37,10 +37,3 @@ func (l *limiter) release(key string) {
 		delete(l.n, key)
 	}
 }
-
-// inUse reports key's slots in use (tests).
-func (l *limiter) inUse(key string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.n[key]
-}
