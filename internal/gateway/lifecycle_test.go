@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
@@ -121,14 +120,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	}()
 	testkit.WaitDone(t, started, testkit.DefaultTimeout, "the request to reach the handler")
 	cancel()
-	testkit.WaitFor(t, testkit.DefaultTimeout, func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return true
-		}
-		_ = c.Close()
-		return false
-	}, "shutdown to close the listener")
+	testkit.WaitClosed(t, addr, "the gateway, shut down,")
 	select {
 	case err := <-served:
 		t.Fatalf("Serve returned %v with a request in flight", err)

@@ -49,8 +49,8 @@ func Object(raw json.RawMessage, known ...string) (map[string]json.RawMessage, e
 			return nil, fmt.Errorf("%w %q", ErrDuplicateMember, key)
 		}
 		folded[f] = struct{}{}
-		for _, k := range known {
-			if k != key && fold(k) == f {
+		for _, k := range known { // EqualFold is fold equality, without allocating
+			if k != key && strings.EqualFold(k, key) {
 				return nil, fmt.Errorf("member %q must be spelled %q", key, k)
 			}
 		}

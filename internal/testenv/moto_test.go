@@ -3,7 +3,6 @@
 package testenv
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,12 +36,5 @@ func TestStartMoto(t *testing.T) {
 	addr := strings.TrimPrefix(endpoint, "http://")
 	// The cleanup waited for the process to exit, so the port is normally
 	// closed already; the wait only absorbs the kernel's teardown.
-	testkit.WaitFor(t, testkit.DefaultTimeout, func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return true
-		}
-		_ = c.Close()
-		return false
-	}, "moto to stop listening on "+addr+" after its test ended")
+	testkit.WaitClosed(t, addr, "moto, after its test ended,")
 }

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -95,4 +96,19 @@ func WaitDone(t testing.TB, done <-chan struct{}, timeout time.Duration, what st
 	case <-timer.C:
 		t.Fatalf("timed out after %v waiting for %s", timeout, what)
 	}
+}
+
+// WaitClosed waits until nothing accepts TCP connections on addr (a
+// server's listener was closed), failing t after DefaultTimeout. what names
+// the server in the failure message.
+func WaitClosed(t testing.TB, addr, what string) {
+	t.Helper()
+	WaitFor(t, DefaultTimeout, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return true
+		}
+		_ = c.Close()
+		return false
+	}, what+" to stop listening on "+addr)
 }
