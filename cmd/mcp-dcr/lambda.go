@@ -10,10 +10,12 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/lambdahttp"
 )
 
-// runLambda serves API Gateway events with the handler `serve` uses and
-// runs gc on scheduled events. Configuration comes from the function's
-// environment (MCPDCR_*; no flags under Lambda). Wiring happens once per
-// execution environment (cold start), before the first event.
+// runLambda serves API Gateway and Application Load Balancer events with the
+// handler `serve` uses and runs gc on scheduled events. Configuration comes
+// from the function's environment (MCPDCR_*; no flags under Lambda). Wiring
+// happens once per execution environment (cold start), before the first
+// event. Behind an ALB, MCPDCR_TRUST_FORWARDED_FOR must stay off: the rate
+// limit keys on the address ALB appended (see lambdahttp).
 func runLambda() error {
 	ctx := context.Background()
 	cfg, err := config.LoadDCR(config.LoadOptions{})
@@ -32,6 +34,6 @@ func runLambda() error {
 	lambda.Start(lambdahttp.Handler(h, func(ctx context.Context) error {
 		_, err := a.gc(ctx, false)
 		return err
-	}))
+	}, a.log))
 	return fmt.Errorf("lambda runtime returned")
 }

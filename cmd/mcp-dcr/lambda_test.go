@@ -93,7 +93,9 @@ func (rt *fakeRuntime) invoke(t *testing.T, id, event string) result {
 // TestLambdaHost builds the real binary (as it is deployed: -trimpath, -s
 // -w), runs it against a fake Runtime API with moto behind it, and sends
 // recorded API Gateway events (HTTP API payload 2.0 metadata GET, REST
-// payload 1.0 registration POST) and an EventBridge scheduled event (gc).
+// payload 1.0 registration POST), ALB target-group events (multi-value
+// registration POST, single-value metadata GET) and an EventBridge
+// scheduled event (gc).
 // It logs the binary's size and the time from process start to the first
 // response.
 func TestLambdaHost(t *testing.T) {
@@ -141,6 +143,25 @@ func TestLambdaHost(t *testing.T) {
 	if err := json.Unmarshal(r.body, &reg); err != nil || r.error || reg.StatusCode != 201 ||
 		!strings.Contains(reg.Body, `"registration_access_token"`) || reg.MultiValueHeaders["Cache-Control"][0] != "no-store" {
 		t.Fatalf("v1 register: %s", r.body)
+	}
+
+	// ALB target group, multi-value headers (as the stack configures it):
+	// a registration; then single-value headers: the metadata.
+	r = rt.invoke(t, "req-alb-1", readEvent(t, "alb_multi_post_register.json"))
+	var albReg events.ALBTargetGroupResponse
+	if err := json.Unmarshal(r.body, &albReg); err != nil || r.error || albReg.StatusCode != 201 ||
+		albReg.StatusDescription != "201 Created" || albReg.Headers != nil ||
+		!strings.Contains(albReg.Body, `"client_id":`) || albReg.MultiValueHeaders["Cache-Control"][0] != "no-store" {
+		t.Fatalf("ALB multi-value register: %s", r.body)
+	}
+	albMeta := strings.Replace(readEvent(t, "alb_single_get_authorize.json"), `"path": "/authorize"`,
+		`"path": "/.well-known/oauth-authorization-server"`, 1)
+	r = rt.invoke(t, "req-alb-2", albMeta)
+	var albMD events.ALBTargetGroupResponse
+	if err := json.Unmarshal(r.body, &albMD); err != nil || r.error || albMD.StatusCode != 200 ||
+		albMD.StatusDescription != "200 OK" || albMD.MultiValueHeaders != nil ||
+		!strings.Contains(albMD.Body, `"issuer": "https://dcr.example.com"`) || albMD.Headers["Access-Control-Allow-Origin"] != "*" {
+		t.Fatalf("ALB single-value metadata: %s", r.body)
 	}
 
 	if r = rt.invoke(t, "req-3", readEvent(t, "scheduled.json")); r.error || string(r.body) != `{"status":"ok"}` {

@@ -33,7 +33,8 @@ type seen struct {
 }
 
 // echoHandler is a real http.Handler: it reports the request as JSON, sets
-// two cookies and a repeated header, and serves binary bytes at /binary.
+// two cookies and repeated headers (X-Multi, Vary, WWW-Authenticate), and
+// serves binary bytes at /binary.
 func echoHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/binary", func(w http.ResponseWriter, _ *http.Request) {
@@ -52,6 +53,10 @@ func echoHandler() http.Handler {
 		w.Header().Add("Set-Cookie", "b=2; Path=/")
 		w.Header().Add("X-Multi", "one")
 		w.Header().Add("X-Multi", "two")
+		w.Header().Add("Vary", "Origin")
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.Header().Add("WWW-Authenticate", `Bearer realm="mcp-dcr"`)
+		w.Header().Add("WWW-Authenticate", `Basic realm="mcp-dcr"`)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(s)
@@ -72,7 +77,7 @@ func invoke(t *testing.T, event json.RawMessage) any {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := lambdahttp.Handler(echoHandler(), nil)(ctx, event)
+	out, err := lambdahttp.Handler(echoHandler(), nil, nil)(ctx, event)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,23 +229,23 @@ func TestBadBase64BodyIs400(t *testing.T) {
 func TestScheduledEvents(t *testing.T) {
 	for _, ev := range []json.RawMessage{load(t, "scheduled.json"), json.RawMessage(`{"command":"gc"}`)} {
 		calls := 0
-		h := lambdahttp.Handler(echoHandler(), func(context.Context) error { calls++; return nil })
+		h := lambdahttp.Handler(echoHandler(), func(context.Context) error { calls++; return nil }, nil)
 		if _, err := h(context.Background(), ev); err != nil || calls != 1 {
 			t.Fatalf("%s: calls %d, err %v", ev[:20], calls, err)
 		}
 	}
 	boom := errors.New("boom")
-	h := lambdahttp.Handler(echoHandler(), func(context.Context) error { return boom })
+	h := lambdahttp.Handler(echoHandler(), func(context.Context) error { return boom }, nil)
 	if _, err := h(context.Background(), load(t, "scheduled.json")); !errors.Is(err, boom) {
 		t.Fatalf("schedule error = %v", err)
 	}
-	if _, err := lambdahttp.Handler(echoHandler(), nil)(context.Background(), load(t, "scheduled.json")); err == nil {
+	if _, err := lambdahttp.Handler(echoHandler(), nil, nil)(context.Background(), load(t, "scheduled.json")); err == nil {
 		t.Fatal("a scheduled event without a schedule handler must fail")
 	}
 }
 
 func TestUnsupportedEvents(t *testing.T) {
-	h := lambdahttp.Handler(echoHandler(), func(context.Context) error { return nil })
+	h := lambdahttp.Handler(echoHandler(), func(context.Context) error { return nil }, nil)
 	for _, ev := range []string{`{"Records":[]}`, `{"version":"2.0"}`, `[1,2]`, `not json`} {
 		if _, err := h(context.Background(), json.RawMessage(ev)); err == nil {
 			t.Errorf("%s: want an error", ev)
@@ -257,7 +262,7 @@ func TestDeadlineReserve(t *testing.T) {
 	var got time.Time
 	h := lambdahttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = r.Context().Deadline()
-	}), nil)
+	}), nil, nil)
 	ev := []byte(`{"version":"2.0","rawPath":"/x","requestContext":{"http":{"method":"GET","sourceIp":"192.0.2.1"}}}`)
 	if _, err := h(ctx, ev); err != nil {
 		t.Fatal(err)
