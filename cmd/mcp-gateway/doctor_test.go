@@ -55,9 +55,12 @@ func TestDoctorUsesLoadedConfig(t *testing.T) {
 		want        string // a line of the report, runs of spaces as one
 	}{
 		{"client_ids_table only", "client_ids_table: mcp-dcr\naws_region: us-east-1\n",
-			"OK config (cognito) 0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s) configured"},
+			"clients: 0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s) configured"},
 		{"allowed_client_ids", "allowed_client_ids: [app1]\n",
-			"OK config (cognito) 1 allowed client id(s), 0 audience(s) configured"},
+			"OK config (cognito) tokens need aud https://gw.example.com/mcp: clients send resource=https://gw.example.com/mcp to /oauth2/authorize"},
+		// The switch loads (with an allowlist) and doctor says the setup relies on it.
+		{"insecure_allow_missing_audience", "allowed_client_ids: [app1]\ninsecure_allow_missing_audience: true\n",
+			"WARN config (cognito) insecure_allow_missing_audience: tokens without aud from listed clients (1 allowed client id(s), 0 audience(s) configured) are accepted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -68,6 +69,8 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 			Leeway:        cfg.Leeway,
 			MaxTokenBytes: cfg.MaxTokenBytes,
 			CacheTTL:      cfg.TokenCacheTTL,
+
+			InsecureAllowMissingAudience: cfg.InsecureAllowMissingAudience,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
@@ -97,6 +100,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		AllowedOrigins:               cfg.AllowedOrigins,
 		InsecureAllowLoopbackOrigins: cfg.InsecureAllowLoopbackOrigins,
 		MaxBodyBytes:                 cfg.MaxBodyBytes,
+		StreamKeepalive:              streamKeepalive(cfg),
 		Ready:                        keys,
 		Logger:                       log,
 	})
@@ -162,6 +166,15 @@ func clientAllowlist(cfg *config.Config) (authn.ClientIDAllower, error) {
 		return allow[0], nil
 	}
 	return allow, nil
+}
+
+// streamKeepalive is stream_keepalive: 0 (disabled) when set to 0, the
+// default when ApplyDefaults has not run.
+func streamKeepalive(cfg *config.Config) time.Duration {
+	if cfg.StreamKeepalive == nil {
+		return config.DefaultStreamKeepalive
+	}
+	return *cfg.StreamKeepalive
 }
 
 // union returns a followed by the members of b not in a.

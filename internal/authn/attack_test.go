@@ -96,8 +96,9 @@ func TestAttackTokenShapes(t *testing.T) {
 	}
 }
 
-// TestAttacksCognito covers the aud-less Cognito path, which the generic
-// table cannot reach.
+// TestAttacksCognito covers the Cognito paths the generic table cannot
+// reach: tokens without aud (accepted only with InsecureAllowMissingAudience
+// and an allow-listed client) and ID tokens.
 func TestAttacksCognito(t *testing.T) {
 	iss := authntest.NewIssuer(t)
 	keys := issuerKeys(t, iss)
@@ -113,31 +114,38 @@ func TestAttacksCognito(t *testing.T) {
 	}
 	allow := authn.StaticClientIDs{"app-1"}
 	errAllow := allowFunc(func(context.Context, string) (bool, error) { return false, errors.New("dynamodb down") })
+	aud := []string{testAudience}
 	tests := []struct {
-		name      string
-		tok       string
-		audiences []string
-		ids       authn.ClientIDAllower
-		prof      string
-		want      error // nil means accepted
+		name     string
+		tok      string
+		ids      authn.ClientIDAllower
+		prof     string
+		insecure bool  // Policy.InsecureAllowMissingAudience
+		want     error // nil means accepted
 	}{
-		{"control_no_aud_allowed_client", cognito(nil), nil, allow, "cognito", nil},
-		{"control_with_aud", cognito(func(c map[string]any) { c["aud"] = testAudience }), []string{testAudience}, allow, "cognito", nil},
-		{"no_aud_client_not_allowed", cognito(func(c map[string]any) { c["client_id"] = "app-2" }), nil, allow, "cognito", authn.ErrInvalidToken},
-		{"no_aud_no_allowlist", cognito(nil), []string{testAudience}, nil, "cognito", authn.ErrInvalidToken},
-		{"no_aud_generic_profile", cognito(nil), []string{testAudience}, allow, "generic", authn.ErrInvalidToken},
-		{"id_token", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), nil, allow, "cognito", authn.ErrInvalidToken},
-		{"id_token_aud_client_allowlisted_audience", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), []string{"app-1"}, allow, "cognito", authn.ErrInvalidToken},
-		{"token_use_missing", cognito(func(c map[string]any) { delete(c, "token_use") }), nil, allow, "cognito", authn.ErrInvalidToken},
-		{"token_use_not_string", cognito(func(c map[string]any) { c["token_use"] = []string{"access"} }), nil, allow, "cognito", authn.ErrInvalidToken},
-		{"client_id_missing", cognito(func(c map[string]any) { delete(c, "client_id") }), nil, allow, "cognito", authn.ErrInvalidToken},
-		{"wrong_aud_allowed_client", cognito(func(c map[string]any) { c["aud"] = "https://other/mcp" }), []string{testAudience}, allow, "cognito", authn.ErrInvalidToken},
-		{"right_aud_client_not_allowed", cognito(func(c map[string]any) { c["aud"] = testAudience; c["client_id"] = "app-2" }), []string{testAudience}, allow, "cognito", authn.ErrInvalidToken},
-		{"allowlist_error", cognito(nil), nil, errAllow, "cognito", authn.ErrKeysUnavailable},
+		{"control_with_aud", cognito(func(c map[string]any) { c["aud"] = testAudience }), allow, "cognito", false, nil},
+		{"control_with_aud_no_allowlist", cognito(func(c map[string]any) { c["aud"] = testAudience }), nil, "cognito", false, nil},
+		{"control_no_aud_insecure", cognito(nil), allow, "cognito", true, nil},
+		{"no_aud_by_default", cognito(nil), allow, "cognito", false, authn.ErrInvalidToken},
+		{"no_aud_client_not_allowed", cognito(func(c map[string]any) { c["client_id"] = "app-2" }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"no_aud_no_allowlist", cognito(nil), nil, "cognito", false, authn.ErrInvalidToken},
+		{"no_aud_generic_profile", cognito(nil), allow, "generic", false, authn.ErrInvalidToken},
+		{"aud_null_insecure", cognito(func(c map[string]any) { c["aud"] = nil }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"aud_empty_array_insecure", cognito(func(c map[string]any) { c["aud"] = []string{} }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"aud_empty_string_insecure", cognito(func(c map[string]any) { c["aud"] = "" }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"id_token", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"id_token_without_aud", cognito(func(c map[string]any) { c["token_use"] = "id" }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"token_use_missing", cognito(func(c map[string]any) { delete(c, "token_use") }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"token_use_not_string", cognito(func(c map[string]any) { c["token_use"] = []string{"access"} }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"client_id_missing", cognito(func(c map[string]any) { delete(c, "client_id") }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"wrong_aud_allowed_client", cognito(func(c map[string]any) { c["aud"] = "https://other/mcp" }), allow, "cognito", true, authn.ErrInvalidToken},
+		{"right_aud_client_not_allowed", cognito(func(c map[string]any) { c["aud"] = testAudience; c["client_id"] = "app-2" }), allow, "cognito", false, authn.ErrInvalidToken},
+		{"allowlist_error", cognito(nil), errAllow, "cognito", true, authn.ErrKeysUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := authn.NewVerifier(keys, authn.Policy{Issuer: iss.URL, Audiences: tt.audiences, ClientIDs: tt.ids, Profile: profile(t, tt.prof)})
+			v, err := authn.NewVerifier(keys, authn.Policy{Issuer: iss.URL, Audiences: aud, ClientIDs: tt.ids,
+				Profile: profile(t, tt.prof), InsecureAllowMissingAudience: tt.insecure})
 			if err != nil {
 				t.Fatal(err)
 			}

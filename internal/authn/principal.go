@@ -19,8 +19,8 @@ type Principal struct {
 	Scopes []string
 	// Issuer is the "iss" claim, equal to the configured issuer.
 	Issuer string
-	// Audience is the "aud" claim as a list; empty for Cognito tokens
-	// accepted by client id.
+	// Audience is the "aud" claim as a list; empty for a token accepted
+	// without aud (Policy.InsecureAllowMissingAudience).
 	Audience []string
 	// Expiry is "exp"; IssuedAt is "iat" or the zero time when absent.
 	Expiry   time.Time

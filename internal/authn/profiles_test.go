@@ -3,7 +3,9 @@ package authn_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
@@ -40,12 +42,12 @@ func TestProfiles(t *testing.T) {
 		claims    map[string]any
 		want      *want // nil: must be rejected
 	}{
-		{"cognito_access", "cognito", cogIss, nil, authn.StaticClientIDs{"3n4b5urk1ft4fl3mg5e62d9ado"}, map[string]any{
-			"sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "iss": cogIss, "client_id": "3n4b5urk1ft4fl3mg5e62d9ado",
+		{"cognito_access", "cognito", cogIss, []string{"https://mcp.example.com/mcp"}, authn.StaticClientIDs{"3n4b5urk1ft4fl3mg5e62d9ado"}, map[string]any{
+			"sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "iss": cogIss, "client_id": "3n4b5urk1ft4fl3mg5e62d9ado", "aud": "https://mcp.example.com/mcp",
 			"origin_jti": "x", "event_id": "y", "token_use": "access", "scope": "openid aws.cognito.signin.user.admin mcp/tools.read",
 			"auth_time": iat, "exp": exp, "iat": iat, "jti": "j", "username": "alice"},
 			&want{"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "3n4b5urk1ft4fl3mg5e62d9ado", "alice", []string{"openid", "aws.cognito.signin.user.admin", "mcp/tools.read"}}},
-		{"cognito_id_token", "cognito", cogIss, nil, authn.StaticClientIDs{"3n4b5urk1ft4fl3mg5e62d9ado"}, map[string]any{
+		{"cognito_id_token", "cognito", cogIss, []string{"3n4b5urk1ft4fl3mg5e62d9ado"}, authn.StaticClientIDs{"3n4b5urk1ft4fl3mg5e62d9ado"}, map[string]any{
 			"sub": "s", "aud": "3n4b5urk1ft4fl3mg5e62d9ado", "email_verified": true, "token_use": "id", "auth_time": iat,
 			"iss": cogIss, "cognito:username": "alice", "exp": exp, "iat": iat, "email": "a@example.com"}, nil},
 		{"okta_access", "okta", oktaIss, []string{"api://default"}, nil, map[string]any{
@@ -117,6 +119,97 @@ func TestProfiles(t *testing.T) {
 			got := want{p.Subject, p.ClientID, p.Username, p.Scopes}
 			if !reflect.DeepEqual(&got, tt.want) {
 				t.Fatalf("got %+v, want %+v", got, *tt.want)
+			}
+		})
+	}
+}
+
+// TestCognitoAudienceBinding checks Cognito access tokens shaped as AWS
+// documents them (amazon-cognito-user-pools-using-the-access-token.html):
+// with RFC 8707 resource binding (managed login, Essentials/Plus) aud is the
+// one requested URL as a string; without it there is no aud (also SDK
+// sign-in, which moto emulates: scope aws.cognito.signin.user.admin only).
+// A token without aud passes only with InsecureAllowMissingAudience and a
+// registered client; a token with aud must name the route's resource.
+func TestCognitoAudienceBinding(t *testing.T) {
+	iss := authntest.NewIssuer(t)
+	keys := issuerKeys(t, iss)
+	const (
+		pool       = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"
+		resource   = "https://mcp.example.com/mcp"
+		registered = "3n4b5urk1ft4fl3mg5e62d9ado"
+	)
+	// managedLogin is the documented sample payload with the gateway's
+	// resource bound and its resource server's scope.
+	managedLogin := map[string]any{
+		"sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "cognito:groups": []string{"testgroup"}, "iss": pool,
+		"version": 2, "client_id": registered, "aud": resource, "origin_jti": "o", "event_id": "e",
+		"token_use": "access", "scope": "openid profile " + resource + "/tools", "auth_time": 1700000000,
+		"exp": 4102444800, "iat": 1700000000, "jti": "j", "username": "alice",
+	}
+	// sdkSignIn is what InitiateAuth issues (and moto 5.2.1 mints): no aud.
+	sdkSignIn := map[string]any{
+		"iss": pool, "sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "client_id": registered, "token_use": "access",
+		"scope": "aws.cognito.signin.user.admin", "iat": 1700000000, "auth_time": 1700000000,
+		"exp": 4102444800, "jti": "j", "username": "alice",
+	}
+	with := func(base map[string]any, set map[string]any, del ...string) map[string]any {
+		c := maps.Clone(base)
+		maps.Copy(c, set)
+		for _, k := range del {
+			delete(c, k)
+		}
+		return c
+	}
+	noAud := with(managedLogin, nil, "aud")
+	allow := authn.StaticClientIDs{registered}
+	tests := []struct {
+		name     string
+		claims   map[string]any
+		ids      authn.ClientIDAllower
+		insecure bool   // Policy.InsecureAllowMissingAudience
+		reason   string // "" accepted; else a substring of the refusal
+	}{
+		{"bound_to_resource", managedLogin, allow, false, ""},
+		{"bound_to_resource_insecure_on", managedLogin, allow, true, ""},
+		{"bound_to_resource_no_allowlist", managedLogin, nil, false, ""},
+		{"bound_trailing_slash", with(managedLogin, map[string]any{"aud": resource + "/"}), allow, false, ""},
+		{"bound_as_array", with(managedLogin, map[string]any{"aud": []string{resource}}), allow, false, ""},
+		{"bound_array_other_first", with(managedLogin, map[string]any{"aud": []string{"https://api.example.com", resource}}), allow, false, ""},
+		{"bound_to_other_resource", with(managedLogin, map[string]any{"aud": "https://api.example.com"}), allow, false, `"aud" does not name this resource`},
+		{"bound_to_other_resource_insecure_on", with(managedLogin, map[string]any{"aud": "https://api.example.com"}), allow, true, `"aud" does not name this resource`},
+		{"bound_to_other_route", with(managedLogin, map[string]any{"aud": "https://mcp.example.com/mcp/admin"}), allow, true, `"aud" does not name this resource`},
+		{"bound_array_of_others", with(managedLogin, map[string]any{"aud": []string{"https://api.example.com"}}), allow, true, `"aud" does not name this resource`},
+		{"bound_client_not_registered", with(managedLogin, map[string]any{"client_id": "7rogue0000000000000000000"}), allow, false, "client id is not allowed"},
+		{"unbound_registered", noAud, allow, false, `"aud" is missing`},
+		{"unbound_registered_insecure_on", noAud, allow, true, ""},
+		{"unbound_not_registered_insecure_on", with(noAud, map[string]any{"client_id": "7rogue0000000000000000000"}), allow, true, "client id is not allowed"},
+		{"sdk_sign_in", sdkSignIn, allow, false, `"aud" is missing`},
+		{"sdk_sign_in_insecure_on", sdkSignIn, allow, true, ""},
+		{"id_token", map[string]any{
+			"sub": "s", "aud": registered, "email_verified": true, "token_use": "id", "auth_time": 1700000000,
+			"iss": pool, "cognito:username": "alice", "exp": 4102444800, "iat": 1700000000, "origin_jti": "o"},
+			allow, true, `"token_use" does not mark an access token`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := authn.NewVerifier(keys, authn.Policy{Issuer: pool, Audiences: []string{resource}, ClientIDs: tt.ids,
+				Profile: profile(t, "cognito"), InsecureAllowMissingAudience: tt.insecure})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := v.Verify(context.Background(), iss.Mint(tt.claims))
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				if p.ClientID != tt.claims["client_id"] || p.Username != "alice" {
+					t.Fatalf("principal %+v", p)
+				}
+				return
+			}
+			if !errors.Is(err, authn.ErrInvalidToken) || !strings.Contains(err.Error(), tt.reason) {
+				t.Fatalf("got %v, want a refusal containing %q", err, tt.reason)
 			}
 		})
 	}

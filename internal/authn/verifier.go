@@ -21,14 +21,23 @@ type Policy struct {
 	// Issuer must equal the token's "iss" exactly (RFC 7519 §4.1.1; no
 	// trailing-slash or case folding).
 	Issuer string
-	// Audiences are the accepted "aud" values (RFC 8707, RFC 9068 §4). URL
-	// audiences compare by RFC 3986 normalization (scheme and host case,
-	// default port, one trailing slash); others exactly. May be empty only
-	// when the profile has AudienceOptional and ClientIDs is set.
+	// Audiences are the accepted "aud" values (RFC 8707, RFC 9068 §4); at
+	// least one is required. URL audiences compare by RFC 3986
+	// normalization (scheme and host case, default port, one trailing
+	// slash); others exactly. A token's aud must name one of them.
 	Audiences []string
 	// ClientIDs, when non-nil, must allow the token's client id for every
 	// token, with or without aud. It is required for tokens without aud.
 	ClientIDs ClientIDAllower
+	// InsecureAllowMissingAudience accepts a token that has no "aud" at all
+	// when the profile says the provider issues such tokens
+	// (idp.Profile.MayOmitAudience: Cognito outside RFC 8707 resource
+	// binding), the profile's token-type markers hold and ClientIDs allows
+	// the token's client id. Such a token is not bound to this resource: any
+	// allow-listed client's token for any API of the same issuer passes. A
+	// token whose aud is present must still name one of Audiences. NewVerifier
+	// refuses it for other profiles and without ClientIDs.
+	InsecureAllowMissingAudience bool
 	// Profile is the issuer's token shape (see package idp).
 	Profile idp.Profile
 	// Leeway is the clock skew allowed on exp, nbf and iat; zero means
@@ -72,8 +81,14 @@ func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
 	if err := p.Profile.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if len(p.Audiences) == 0 && !(p.Profile.AudienceOptional && p.ClientIDs != nil) {
-		errs = append(errs, errors.New("no audiences: only a profile with AudienceOptional plus a client-id allowlist may omit them"))
+	if len(p.Audiences) == 0 {
+		errs = append(errs, errors.New("no audiences"))
+	}
+	if p.InsecureAllowMissingAudience && !p.Profile.MayOmitAudience {
+		errs = append(errs, fmt.Errorf("InsecureAllowMissingAudience: provider %q always puts aud in access tokens", p.Profile.Name))
+	}
+	if p.InsecureAllowMissingAudience && p.ClientIDs == nil {
+		errs = append(errs, errors.New("InsecureAllowMissingAudience needs a client-id allowlist (ClientIDs)"))
 	}
 	v := &Verifier{keys: keys}
 	for _, a := range p.Audiences {
@@ -202,9 +217,10 @@ func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Pri
 	if audPresent && !v.audienceAccepted(aud) {
 		return nil, invalidClaim("aud", "does not name this resource")
 	}
-	// Absent aud: only for AudienceOptional profiles (their RequiredClaims
-	// markers already held above) and only with an allowlisted client id.
-	if !audPresent && !(prof.AudienceOptional && v.p.ClientIDs != nil) {
+	// Absent aud: only when the policy opts in, for a profile whose
+	// provider issues such tokens (its RequiredClaims markers held above),
+	// and only with an allow-listed client id (checked below).
+	if !audPresent && !(v.p.InsecureAllowMissingAudience && prof.MayOmitAudience && v.p.ClientIDs != nil) {
 		return nil, invalidClaim("aud", "is missing")
 	}
 	if v.p.ClientIDs != nil {

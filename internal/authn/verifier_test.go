@@ -30,7 +30,12 @@ func TestNewVerifierValidation(t *testing.T) {
 		{"no_profile", keys, authn.Policy{Issuer: "https://i", Audiences: []string{"a"}}, false},
 		{"no_audience_generic", keys, authn.Policy{Issuer: "https://i", Profile: gen, ClientIDs: authn.StaticClientIDs{"c"}}, false},
 		{"no_audience_cognito_without_allowlist", keys, authn.Policy{Issuer: "https://i", Profile: cog}, false},
-		{"no_audience_cognito_with_allowlist", keys, authn.Policy{Issuer: "https://i", Profile: cog, ClientIDs: authn.StaticClientIDs{"c"}}, true},
+		// Audiences are required even where tokens without aud may pass.
+		{"no_audience_cognito_with_allowlist", keys, authn.Policy{Issuer: "https://i", Profile: cog, ClientIDs: authn.StaticClientIDs{"c"}}, false},
+		{"no_audience_cognito_insecure", keys, authn.Policy{Issuer: "https://i", Profile: cog, ClientIDs: authn.StaticClientIDs{"c"}, InsecureAllowMissingAudience: true}, false},
+		{"missing_aud_switch_cognito", keys, authn.Policy{Issuer: "https://i", Audiences: []string{"a"}, Profile: cog, ClientIDs: authn.StaticClientIDs{"c"}, InsecureAllowMissingAudience: true}, true},
+		{"missing_aud_switch_without_allowlist", keys, authn.Policy{Issuer: "https://i", Audiences: []string{"a"}, Profile: cog, InsecureAllowMissingAudience: true}, false},
+		{"missing_aud_switch_generic", keys, authn.Policy{Issuer: "https://i", Audiences: []string{"a"}, Profile: gen, ClientIDs: authn.StaticClientIDs{"c"}, InsecureAllowMissingAudience: true}, false},
 		{"empty_audience", keys, authn.Policy{Issuer: "https://i", Audiences: []string{""}, Profile: gen}, false},
 		{"leeway_too_big", keys, authn.Policy{Issuer: "https://i", Audiences: []string{"a"}, Profile: gen, Leeway: 6 * time.Minute}, false},
 		{"leeway_negative", keys, authn.Policy{Issuer: "https://i", Audiences: []string{"a"}, Profile: gen, Leeway: -time.Second}, false},

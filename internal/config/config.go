@@ -32,7 +32,8 @@ type Config struct {
 	AuthorizationServers []string `mapstructure:"authorization_servers"`
 	// Audiences are accepted aud values (default: each route's resource URL).
 	Audiences []string `mapstructure:"audiences"`
-	// AllowedClientIDs are accepted client ids (Cognito tokens have no aud).
+	// AllowedClientIDs are accepted client ids; when set (or with
+	// ClientIDsTable) every token's client id must be accepted.
 	AllowedClientIDs []string `mapstructure:"allowed_client_ids"`
 	// ClientIDsTable is a DynamoDB table of mcp-dcr registrations; when set,
 	// a token's client id is accepted if it is registered there (and not
@@ -77,6 +78,13 @@ type Config struct {
 	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
 	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
+	// StreamKeepalive is how long an MCP event stream (a text/event-stream
+	// response on any route) may stay silent before the gateway writes an
+	// SSE comment (": keep-alive") on it, so that a load balancer or CDN in
+	// front does not cut it as idle (default 25s, below CloudFront's 30 s
+	// origin read timeout and the ALB's 60 s idle timeout; 0 disables). Keep
+	// it below the shortest idle timeout in front. Nil until ApplyDefaults.
+	StreamKeepalive *time.Duration `mapstructure:"stream_keepalive"`
 	// SessionSecret keys the HMAC that binds gateway session ids to their
 	// upstream session and principal (at least 32 bytes). Replicas that share
 	// it can serve each other's sessions with HTTP upstreams; empty means a
@@ -92,6 +100,13 @@ type Config struct {
 	// InsecureAllowLoopbackOrigins accepts any http://localhost, 127.0.0.1 or
 	// [::1] Origin (used by dev mode for browser tools such as the Inspector).
 	InsecureAllowLoopbackOrigins bool `mapstructure:"insecure_allow_loopback_origins"`
+	// InsecureAllowMissingAudience accepts access tokens without aud from
+	// allow-listed clients (AllowedClientIDs or ClientIDsTable), for a
+	// provider that issues such tokens (Cognito without RFC 8707 resource
+	// binding: Lite plan, classic hosted UI, clients that omit resource).
+	// Such tokens are not bound to the gateway. Tokens with aud must still
+	// name the route's resource (or one of Audiences).
+	InsecureAllowMissingAudience bool `mapstructure:"insecure_allow_missing_audience"`
 }
 
 // Defaults.
@@ -109,6 +124,7 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultShutdownTimeout   = 15 * time.Second
+	DefaultStreamKeepalive   = 25 * time.Second
 	BuiltinUpstream          = "builtin"
 )
 
@@ -149,6 +165,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.StreamKeepalive == nil {
+		c.StreamKeepalive = ptr(DefaultStreamKeepalive)
 	}
 	if len(c.AuthorizationServers) == 0 && c.Issuer != "" {
 		c.AuthorizationServers = []string{c.Issuer}

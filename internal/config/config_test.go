@@ -38,13 +38,18 @@ func TestValidateProblems(t *testing.T) {
 		{"bad scope", func(c *Config) { c.RequiredScopes = []string{"a b"} }, "required_scopes[0]:"},
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, "allowed_origins:"},
 		{"origin with path", func(c *Config) { c.AllowedOrigins = []string{"https://a.example/x"} }, "allowed_origins:"},
-		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }, "allowed_client_ids:"},
+		{"missing-aud switch without allowlist", func(c *Config) { c.Provider, c.InsecureAllowMissingAudience = "cognito", true },
+			"insecure_allow_missing_audience: needs allowed_client_ids or client_ids_table"},
+		{"missing-aud switch on okta", func(c *Config) {
+			c.Provider, c.AllowedClientIDs, c.InsecureAllowMissingAudience = "okta", []string{"abc"}, true
+		}, "insecure_allow_missing_audience: provider okta always puts aud"},
 		{"table without region", func(c *Config) { c.ClientIDsTable = "regs" }, "aws_region:"},
 		{"table cache too long", func(c *Config) {
 			c.ClientIDsTable, c.AWSRegion, c.ClientIDsCacheTTL = "regs", "us-east-1", time.Hour
 		}, "client_ids_cache_ttl:"},
 		{"remote http aws endpoint", func(c *Config) { c.AWSEndpoint = "http://aws.example" }, "aws_endpoint:"},
 		{"short session secret", func(c *Config) { c.SessionSecret = "short" }, "session_secret:"},
+		{"negative stream keepalive", func(c *Config) { c.StreamKeepalive = ptr(-time.Second) }, "stream_keepalive:"},
 		{"bad transport", func(c *Config) {
 			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Transport: "ws"}}
 		}, "routes[0].transport"},
@@ -92,7 +97,16 @@ func TestValidateAccepts(t *testing.T) {
 		{"loopback http issuer", func(c *Config) { c.Issuer = "http://127.0.0.1:8081" }},
 		{"localhost public url", func(c *Config) { c.PublicURL = "http://localhost:8080" }},
 		{"insecure switch", func(c *Config) { c.Issuer = "http://idp.lab"; c.InsecureAllowHTTPIssuer = true }},
+		{"stream keepalive disabled", func(c *Config) { c.StreamKeepalive = ptr(time.Duration(0)) }},
+		// Cognito access tokens with resource binding carry aud: no allowlist needed.
+		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }},
 		{"cognito with client ids", func(c *Config) { c.Provider = "cognito"; c.AllowedClientIDs = []string{"abc"} }},
+		{"cognito missing-aud switch with client ids", func(c *Config) {
+			c.Provider, c.AllowedClientIDs, c.InsecureAllowMissingAudience = "cognito", []string{"abc"}, true
+		}},
+		{"cognito missing-aud switch with registrations table", func(c *Config) {
+			c.Provider, c.ClientIDsTable, c.AWSRegion, c.InsecureAllowMissingAudience = "cognito", "regs", "us-east-1", true
+		}},
 		{"cognito with registrations table", func(c *Config) {
 			c.Provider, c.ClientIDsTable, c.AWSRegion, c.AWSEndpoint = "cognito", "regs", "us-east-1", "http://127.0.0.1:5000"
 		}},
@@ -195,10 +209,26 @@ func TestLoadRejectsUnknownKeys(t *testing.T) {
 	}
 }
 
-func TestLoadBadRoutesJSON(t *testing.T) {
-	_, err := Load(LoadOptions{Environ: []string{"MCPGW_ROUTES=[oops"}, DotEnv: os.DevNull})
-	if err == nil || !strings.Contains(err.Error(), "MCPGW_ROUTES") {
-		t.Fatalf("want routes JSON error, got %v", err)
+func TestLoadBadRoutesText(t *testing.T) {
+	for _, bad := range []string{"[oops", "path: /mcp", "- path: /a\n  path: /b"} {
+		_, err := Load(LoadOptions{Environ: []string{"MCPGW_ROUTES=" + bad}, DotEnv: os.DevNull})
+		if err == nil || !strings.Contains(err.Error(), "MCPGW_ROUTES") {
+			t.Errorf("MCPGW_ROUTES=%q: want a routes error, got %v", bad, err)
+		}
+	}
+}
+
+// TestLoadRoutesYAMLFromEnv: on ECS the routes list arrives from an SSM
+// parameter as YAML text in MCPGW_ROUTES, with the case of tool names kept.
+func TestLoadRoutesYAMLFromEnv(t *testing.T) {
+	routes := "- path: /mcp\n  upstream: builtin\n- path: /tickets\n  upstream: https://tickets.example.com/mcp\n  tool_scopes:\n    closeTicket: [admin]\n"
+	c, err := Load(LoadOptions{DotEnv: os.DevNull, Environ: []string{
+		"MCPGW_PUBLIC_URL=https://a.example", "MCPGW_ISSUER=https://i.example", "MCPGW_ROUTES=" + routes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Routes) != 2 || c.Routes[1].Upstream != "https://tickets.example.com/mcp" || len(c.Routes[1].ToolScopes["closeTicket"]) != 1 {
+		t.Fatalf("routes = %+v", c.Routes)
 	}
 }
 

@@ -55,6 +55,11 @@ type DCR struct {
 	AccessTokenValidity  time.Duration `mapstructure:"access_token_validity"`
 	IDTokenValidity      time.Duration `mapstructure:"id_token_validity"`
 	RefreshTokenValidity time.Duration `mapstructure:"refresh_token_validity"`
+	// RefreshTokenRotation turns on Cognito refresh-token rotation for the
+	// clients mcp-dcr creates: each refresh returns a new refresh token and
+	// the old one stops working after RefreshTokenRotationGrace (0-60 s).
+	RefreshTokenRotation      bool          `mapstructure:"refresh_token_rotation"`
+	RefreshTokenRotationGrace time.Duration `mapstructure:"refresh_token_rotation_grace"`
 
 	// AllowedScopes bound what a client may register (default: the pool's
 	// resource-server scopes, read at start, plus openid).
@@ -261,6 +266,9 @@ func (c *DCR) validateTokens(bad func(key, format string, args ...any)) {
 		if err := dcr.CheckAccessTokenValidity(v.d); err != nil {
 			bad(v.key, "%s %v", v.d, err)
 		}
+	}
+	if g := c.RefreshTokenRotationGrace; g < 0 || g > time.Minute || g%time.Second != 0 {
+		bad("refresh_token_rotation_grace", "%s must be whole seconds from 0s to 60s", g)
 	}
 	if err := dcr.CheckRefreshTokenValidity(c.RefreshTokenValidity, c.AccessTokenValidity, c.IDTokenValidity); err != nil {
 		bad("refresh_token_validity", "%s %v (access_token_validity %s, id_token_validity %s)", c.RefreshTokenValidity, err, c.AccessTokenValidity, c.IDTokenValidity)

@@ -74,6 +74,8 @@ func TestDCRValidateProblems(t *testing.T) {
 		{"access validity short", func(c *DCR) { c.AccessTokenValidity = time.Minute }, "access_token_validity:"},
 		{"id validity long", func(c *DCR) { c.IDTokenValidity = 48 * time.Hour }, "id_token_validity:"},
 		{"refresh validity huge", func(c *DCR) { c.RefreshTokenValidity = 4000 * 24 * time.Hour }, "refresh_token_validity:"},
+		{"rotation grace over 60s", func(c *DCR) { c.RefreshTokenRotationGrace = 90 * time.Second }, "refresh_token_rotation_grace:"},
+		{"rotation grace fractional", func(c *DCR) { c.RefreshTokenRotationGrace = 1500 * time.Millisecond }, "refresh_token_rotation_grace:"},
 		{"refresh not above access", func(c *DCR) {
 			c.AccessTokenValidity, c.RefreshTokenValidity = 24*time.Hour, 2*time.Hour
 		}, "must exceed"},

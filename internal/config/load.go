@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +32,7 @@ type LoadOptions struct {
 // errors (a typo must not silently drop a security setting).
 func Load(opts LoadOptions) (*Config, error) {
 	var c Config
-	if err := decode(opts, EnvPrefix, Keys(), &c, routesFromJSON); err != nil {
+	if err := decode(opts, EnvPrefix, Keys(), &c, routesFromText); err != nil {
 		return nil, err
 	}
 	c.ApplyDefaults()
@@ -160,17 +159,19 @@ func commaList(from, to reflect.Type, data any) (any, error) {
 	return out, nil
 }
 
-// routesFromJSON lets MCPGW_ROUTES carry the routes list as JSON.
-func routesFromJSON(from, to reflect.Type, data any) (any, error) {
+// routesFromText lets MCPGW_ROUTES carry the routes list as YAML or JSON.
+func routesFromText(from, to reflect.Type, data any) (any, error) {
 	if from.Kind() != reflect.String || to != reflect.TypeOf([]Route{}) {
 		return data, nil
 	}
 	if strings.TrimSpace(data.(string)) == "" {
 		return []map[string]any{}, nil
 	}
+	// YAML 1.2 reads JSON too: MCPGW_ROUTES holds the `routes` list of a
+	// configuration file in either form (an SSM parameter on ECS).
 	var out []map[string]any
-	if err := json.Unmarshal([]byte(data.(string)), &out); err != nil {
-		return nil, errors.New("routes: MCPGW_ROUTES must be a JSON array of route objects: " + err.Error())
+	if err := yaml.Unmarshal([]byte(data.(string)), &out); err != nil {
+		return nil, errors.New("routes: MCPGW_ROUTES must be a YAML or JSON list of route objects: " + err.Error())
 	}
 	return out, nil
 }

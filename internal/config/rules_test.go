@@ -64,29 +64,35 @@ func TestGatewayRulesComeFromOwners(t *testing.T) {
 
 func lookupOK(name string) bool { _, ok := idp.Lookup(name); return ok }
 
-// TestProvidersFromIdP: every provider idp knows is accepted, and a provider
-// whose profile allows tokens without aud needs a client-id allowlist
-// (allowed_client_ids or client_ids_table) or audiences.
+// TestProvidersFromIdP: every provider idp knows is accepted as is (tokens
+// must name the resource in aud), and insecure_allow_missing_audience is
+// refused exactly for the providers whose profile says their access tokens
+// always carry aud, and without a client-id allowlist.
 func TestProvidersFromIdP(t *testing.T) {
+	const misuse = "insecure_allow_missing_audience:"
 	for _, name := range idp.Names() {
 		p, _ := idp.Lookup(name)
 		c := valid()
 		c.Provider = name
-		err := c.Validate()
-		if got := err != nil && strings.Contains(err.Error(), "allowed_client_ids:"); got != p.AudienceOptional {
-			t.Errorf("provider %s: Validate() = %v; want an allowed_client_ids problem: %v", name, err, p.AudienceOptional)
+		if err := c.Validate(); err != nil {
+			t.Errorf("provider %s: Validate() = %v", name, err)
 		}
 		for _, allow := range []func(*Config){
 			func(c *Config) { c.AllowedClientIDs = []string{"app"} },
 			func(c *Config) { c.ClientIDsTable, c.AWSRegion = "mcp-dcr", "us-east-1" },
-			func(c *Config) { c.Audiences = []string{"https://mcp.example.com/mcp"} },
 		} {
 			c := valid()
-			c.Provider = name
+			c.Provider, c.InsecureAllowMissingAudience = name, true
 			allow(&c)
-			if err := c.Validate(); err != nil {
-				t.Errorf("provider %s: Validate() = %v", name, err)
+			err := c.Validate()
+			if got := err != nil && strings.Contains(err.Error(), misuse); got == p.MayOmitAudience {
+				t.Errorf("provider %s with the switch and an allowlist: Validate() = %v; want a %s problem: %v", name, err, misuse, !p.MayOmitAudience)
 			}
+		}
+		c = valid()
+		c.Provider, c.InsecureAllowMissingAudience = name, true
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), misuse+" needs allowed_client_ids or client_ids_table") {
+			t.Errorf("provider %s with the switch and no allowlist: Validate() = %v", name, err)
 		}
 	}
 }

@@ -39,8 +39,11 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("authorization_servers[%d]", i), "%q is not an absolute URL", as)
 		}
 	}
-	if profile.AudienceOptional && len(c.Audiences) == 0 && !c.HasClientAllowlist() {
-		bad("allowed_client_ids", "provider %s issues access tokens without aud: list the accepted app client ids, set client_ids_table (mcp-dcr registrations), or set audiences if managed login sends resource", c.Provider)
+	if c.InsecureAllowMissingAudience && known && !profile.MayOmitAudience {
+		bad("insecure_allow_missing_audience", "provider %s always puts aud in access tokens: remove the switch", c.Provider)
+	}
+	if c.InsecureAllowMissingAudience && !c.HasClientAllowlist() {
+		bad("insecure_allow_missing_audience", "needs allowed_client_ids or client_ids_table: a token without aud is accepted only from a listed client")
 	}
 	if c.ClientIDsTable != "" {
 		if c.AWSRegion == "" {
@@ -81,6 +84,9 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log_format", "%q is not text or json", c.LogFormat)
 	}
+	if c.StreamKeepalive != nil && *c.StreamKeepalive < 0 {
+		bad("stream_keepalive", "%s is negative (0 disables keep-alives)", *c.StreamKeepalive)
+	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		bad("session_secret", "must be at least 32 bytes")
 	}
@@ -90,8 +96,8 @@ func (c *Config) Validate() error {
 
 // HasClientAllowlist reports whether a token's client id is checked against
 // an allowlist: allowed_client_ids, client_ids_table (mcp-dcr registrations)
-// or both. A provider whose access tokens may lack aud (Cognito) needs one
-// unless audiences are set; Validate and `mcp-gateway doctor` both ask here.
+// or both. insecure_allow_missing_audience needs one; Validate and
+// `mcp-gateway doctor` both ask here.
 func (c *Config) HasClientAllowlist() bool {
 	return len(c.AllowedClientIDs) > 0 || c.ClientIDsTable != ""
 }

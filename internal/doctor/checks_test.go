@@ -19,13 +19,21 @@ func TestCheckConfig(t *testing.T) {
 		want   Status
 		detail string
 	}{
-		{"cognito without client ids", config.Config{Provider: "cognito"}, Fail, "allowed_client_ids"},
-		{"cognito with audiences", config.Config{Provider: "cognito", Audiences: []string{"https://gw/mcp"}}, OK, ""},
+		// Resource binding: tokens name the route, no allowlist needed.
+		{"cognito without client ids", config.Config{Provider: "cognito"}, OK,
+			"tokens need aud https://gw/mcp: clients send resource=https://gw/mcp to /oauth2/authorize (managed login, Essentials or Plus); tokens without aud are refused; clients: any app client of the pool"},
+		{"cognito two routes", config.Config{Provider: "cognito", Routes: []config.Route{{Path: "/a"}, {Path: "/b"}}}, OK,
+			"aud https://gw/a, https://gw/b: clients send resource=<the route's URL> (https://gw/a, https://gw/b)"},
+		{"cognito with audiences", config.Config{Provider: "cognito", Audiences: []string{"https://gw/x"}}, OK, "aud https://gw/x: "},
 		{"cognito with allowed_client_ids", config.Config{Provider: "cognito", AllowedClientIDs: []string{"a", "b"}}, OK,
-			"2 allowed client id(s), 0 audience(s) configured"},
+			"clients: 2 allowed client id(s), 0 audience(s) configured"},
 		// The false FAIL: mcp-dcr registrations and no static list.
 		{"cognito with client_ids_table only", config.Config{Provider: "cognito", ClientIDsTable: "mcp-dcr", AWSRegion: "us-east-1"}, OK,
-			"0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s) configured"},
+			"clients: 0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s) configured"},
+		{"cognito missing-aud switch", config.Config{Provider: "cognito", ClientIDsTable: "mcp-dcr", InsecureAllowMissingAudience: true}, Warn,
+			"insecure_allow_missing_audience: tokens without aud from listed clients (0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s) configured) are accepted, unbound to this gateway; turn it off once clients send resource=https://gw/mcp"},
+		{"cognito missing-aud switch without allowlist", config.Config{Provider: "cognito", InsecureAllowMissingAudience: true}, Fail,
+			"needs allowed_client_ids or client_ids_table"},
 		{"entra audience with slash", config.Config{Provider: "entra", Audiences: []string{"api://x/"}}, Warn, "api://x/"},
 		{"entra public url with slash", config.Config{Provider: "entra", PublicURL: "https://gw/"}, Warn, "trailing slash"},
 		{"entra route with slash", config.Config{Provider: "entra", Routes: []config.Route{{Path: "/mcp/"}}}, Warn, "https://gw/mcp/"},

@@ -52,11 +52,7 @@ func checkConfig(r *Report, cfg *config.Config) {
 	res := resources(cfg)
 	switch provider {
 	case "cognito":
-		if !cfg.HasClientAllowlist() && len(cfg.Audiences) == 0 {
-			r.add(name, Fail, "Cognito access tokens carry client_id and no aud (unless managed login received the resource parameter): set allowed_client_ids, client_ids_table (mcp-dcr registrations), or audiences if your tier sends resource")
-		} else {
-			r.add(name, OK, clientIDSummary(cfg))
-		}
+		checkCognito(r, name, cfg, res)
 	case "entra":
 		var slashed []string
 		for _, a := range append(append([]string{cfg.PublicURL}, cfg.Audiences...), res...) {
@@ -78,6 +74,32 @@ func checkConfig(r *Report, cfg *config.Config) {
 	}
 	if len(r.Checks) == n {
 		r.add(name, OK, "nothing to flag for this provider")
+	}
+}
+
+// checkCognito says what Cognito access tokens must carry. Cognito writes
+// aud only when the client sent RFC 8707 resource to /oauth2/authorize
+// through managed login (Essentials or Plus plan); otherwise tokens have no
+// aud and are accepted only with insecure_allow_missing_audience.
+func checkCognito(r *Report, name string, cfg *config.Config, res []string) {
+	resource := "resource=" + strings.Join(res, "")
+	if len(res) > 1 {
+		resource = "resource=<the route's URL> (" + strings.Join(res, ", ") + ")"
+	}
+	switch {
+	case cfg.InsecureAllowMissingAudience && !cfg.HasClientAllowlist():
+		r.add(name, Fail, "insecure_allow_missing_audience needs allowed_client_ids or client_ids_table")
+	case cfg.InsecureAllowMissingAudience:
+		r.add(name, Warn, "insecure_allow_missing_audience: tokens without aud from listed clients ("+clientIDSummary(cfg)+
+			") are accepted, unbound to this gateway; turn it off once clients send "+resource+
+			" to /oauth2/authorize (managed login, Essentials or Plus)")
+	default:
+		clients := "any app client of the pool"
+		if cfg.HasClientAllowlist() {
+			clients = clientIDSummary(cfg)
+		}
+		r.add(name, OK, "tokens need aud "+strings.Join(orDefault(cfg.Audiences, res), ", ")+
+			": clients send "+resource+" to /oauth2/authorize (managed login, Essentials or Plus); tokens without aud are refused; clients: "+clients)
 	}
 }
 

@@ -184,7 +184,7 @@ func TestRun(t *testing.T) {
 				o.Provider, o.ClientIDsTable, o.AWSRegion = "cognito", "mcp-dcr", "us-east-1"
 			},
 			want:   map[string]Status{"config (cognito)": OK, "pkce": OK},
-			detail: map[string]string{"config (cognito)": "0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s)"},
+			detail: map[string]string{"config (cognito)": "clients: 0 allowed client id(s), client_ids_table mcp-dcr, 0 audience(s)"},
 		},
 		{
 			name: "complete issuer",

@@ -1,9 +1,9 @@
 // Package gateway is mcp-gateway's HTTP face: routes, the bearer middleware,
 // the one body reader of MCP requests (call.Read), Protected Resource
-// Metadata, Origin checks, health endpoints and graceful shutdown. It knows
-// nothing of JWTs: it asks a [TokenVerifier] and receives an
-// authn.Principal. Its own refusals are JSON-RPC errors written by
-// internal/mcpwire (OAuth errors by pkg/bearer).
+// Metadata, Origin checks, SSE keep-alives on idle event streams, health
+// endpoints and graceful shutdown. It knows nothing of JWTs: it asks a
+// [TokenVerifier] and receives an authn.Principal. Its own refusals are
+// JSON-RPC errors written by internal/mcpwire (OAuth errors by pkg/bearer).
 package gateway
 
 import (
@@ -72,6 +72,15 @@ type Options struct {
 	// MaxBodyBytes caps the POST bodies of MCP routes (413 beyond; <= 0:
 	// call.DefaultMaxBodyBytes). It is the only cap: call.Read applies it.
 	MaxBodyBytes int64
+	// StreamKeepalive is how long an MCP route's text/event-stream response
+	// may stay silent before the gateway writes an SSE comment on it, so
+	// that a load balancer or CDN in front does not cut an idle stream
+	// (see keepAlive); <= 0 disables.
+	StreamKeepalive time.Duration
+	// Now and After are the keep-alive clock (default time.Now and
+	// time.After); tests inject a fake clock.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 	// Ready gates /readyz; nil means always ready.
 	Ready ReadyChecker
 	// Logger receives access and rejection logs.
@@ -91,6 +100,12 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
 	}
 	origins, err := newOriginPolicy(opts.PublicURL, opts.AllowedOrigins, opts.InsecureAllowLoopbackOrigins)
 	if err != nil {
@@ -143,8 +158,10 @@ func (s *Server) addRoute(r Route) error {
 		},
 	})
 	// Origin first (403 before anything else), then the token, then the one
-	// read of the body, for every route kind.
-	h := s.origins.wrap(authz(call.Read(s.opts.MaxBodyBytes, r.Handler)))
+	// read of the body, then keep-alives on event streams, for every route
+	// kind.
+	ka := keepAlive{every: s.opts.StreamKeepalive, now: s.opts.Now, after: s.opts.After}
+	h := s.origins.wrap(authz(call.Read(s.opts.MaxBodyBytes, ka.wrap(r.Handler))))
 	s.echo.Any(r.Path, echo.WrapHandler(h))
 	return nil
 }

@@ -21,7 +21,9 @@
 //   - Protocol-version constants and rules ([Sessionless], [BatchAllowed],
 //     [SessionVersions]) and the MCP HTTP header names.
 //   - One SSE grammar ([Splitter], [Reader], [ParseEvent], [EncodeEvent]) that
-//     accepts CR, LF and CRLF line ends (HTML Living Standard §9.2.5).
+//     accepts CR, LF and CRLF line ends (HTML Living Standard §9.2.5), with
+//     [EncodeComment] and [EventBoundary] for comments (keep-alives) that
+//     must never land inside an event.
 //
 // It knows nothing of tokens, principals or scopes; package
 // internal/upstream/call carries a parsed body and the caller's principal

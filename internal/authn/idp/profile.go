@@ -51,11 +51,14 @@ type Profile struct {
 	// ForbiddenClaimValues reject the token when the claim is a string equal
 	// to one of the values (case-sensitive).
 	ForbiddenClaimValues map[string][]string
-	// AudienceOptional allows a token without "aud" when all RequiredClaims
-	// hold and the client id is in the configured allowlist (Cognito issues
-	// access tokens without aud unless RFC 8707 resource indicators are
-	// used). It never allows a token whose aud is present but wrong.
-	AudienceOptional bool
+	// MayOmitAudience says the provider issues access tokens without "aud"
+	// (Cognito, unless managed login received an RFC 8707 resource
+	// parameter). It accepts nothing by itself: a token without aud passes
+	// only when the verifier's policy opts in (authn.Policy
+	// InsecureAllowMissingAudience), all RequiredClaims hold and the client
+	// id is allow-listed. It never admits a token whose aud is present but
+	// names another resource.
+	MayOmitAudience bool
 	// TypHeaders lists accepted JOSE "typ" header values (RFC 7515 §4.1.9),
 	// compared case-insensitively after dropping an "application/" prefix.
 	// "" means the header may be absent. An empty list accepts any typ.
@@ -69,11 +72,11 @@ func (p Profile) Validate() error {
 	if p.Name == "" {
 		errs = append(errs, errors.New("idp: profile has no name"))
 	}
-	if p.AudienceOptional && len(p.RequiredClaims) == 0 {
-		errs = append(errs, fmt.Errorf("idp: profile %q: AudienceOptional needs a token-type marker in RequiredClaims", p.Name))
+	if p.MayOmitAudience && len(p.RequiredClaims) == 0 {
+		errs = append(errs, fmt.Errorf("idp: profile %q: MayOmitAudience needs a token-type marker in RequiredClaims", p.Name))
 	}
-	if p.AudienceOptional && !p.RequireClientID {
-		errs = append(errs, fmt.Errorf("idp: profile %q: AudienceOptional needs RequireClientID", p.Name))
+	if p.MayOmitAudience && !p.RequireClientID {
+		errs = append(errs, fmt.Errorf("idp: profile %q: MayOmitAudience needs RequireClientID", p.Name))
 	}
 	if p.RequireClientID && len(p.ClientIDClaims) == 0 {
 		errs = append(errs, fmt.Errorf("idp: profile %q: RequireClientID without ClientIDClaims", p.Name))

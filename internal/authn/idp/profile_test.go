@@ -21,8 +21,8 @@ func TestLookupAndNames(t *testing.T) {
 		if len(p.ScopeClaims) == 0 || len(p.ClientIDClaims) == 0 || len(p.ForbiddenClaims) == 0 {
 			t.Errorf("%s: incomplete profile %+v", n, p)
 		}
-		if p.AudienceOptional != (n == "cognito") {
-			t.Errorf("%s: AudienceOptional = %v", n, p.AudienceOptional)
+		if p.MayOmitAudience != (n == "cognito") {
+			t.Errorf("%s: MayOmitAudience = %v", n, p.MayOmitAudience)
 		}
 	}
 	for _, n := range []string{"", "Cognito", "azure"} {
@@ -51,8 +51,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"minimal", Profile{Name: "x"}, true},
 		{"no_name", Profile{}, false},
-		{"aud_optional_without_marker", Profile{Name: "x", AudienceOptional: true, RequireClientID: true, ClientIDClaims: []string{"c"}}, false},
-		{"aud_optional_without_client", Profile{Name: "x", AudienceOptional: true, RequiredClaims: map[string]string{"t": "a"}}, false},
+		{"aud_optional_without_marker", Profile{Name: "x", MayOmitAudience: true, RequireClientID: true, ClientIDClaims: []string{"c"}}, false},
+		{"aud_optional_without_client", Profile{Name: "x", MayOmitAudience: true, RequiredClaims: map[string]string{"t": "a"}}, false},
 		{"require_client_without_claims", Profile{Name: "x", RequireClientID: true}, false},
 	}
 	for _, tt := range tests {
