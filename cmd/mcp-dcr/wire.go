@@ -54,6 +54,8 @@ func wire(ctx context.Context, cfg *config.DCR) (*app, error) {
 		AccessTokenValidity:        cfg.AccessTokenValidity,
 		IDTokenValidity:            cfg.IDTokenValidity,
 		RefreshTokenValidity:       cfg.RefreshTokenValidity,
+		RefreshTokenRotation:       cfg.RefreshTokenRotation,
+		RefreshTokenRotationGrace:  cfg.RefreshTokenRotationGrace,
 		ManagedLoginBranding:       cfg.Branding(),
 	})
 	if err != nil {

@@ -69,6 +69,15 @@ type Options struct {
 	// API get no managed-login style otherwise, and managed login then fails
 	// for them. moto does not implement it: turn it off against moto.
 	ManagedLoginBranding bool
+	// RefreshTokenRotation makes every refresh return a new refresh token
+	// and invalidate the old one after RefreshTokenRotationGrace (0-60 s,
+	// whole seconds). Cognito refuses rotation together with
+	// ALLOW_REFRESH_TOKEN_AUTH, so rotating clients get ALLOW_USER_SRP_AUTH as
+	// their one explicit flow instead (the token endpoint's refresh_token
+	// grant, which MCP clients use, works either way). Not checked here:
+	// that Cognito accepts that list (only on paper; moto ignores it).
+	RefreshTokenRotation      bool
+	RefreshTokenRotationGrace time.Duration
 }
 
 // Clients creates and manages Cognito app clients in one pool.
@@ -115,6 +124,9 @@ func New(api API, o Options) (*Clients, error) {
 	if err := dcr.CheckRefreshTokenValidity(o.RefreshTokenValidity, o.AccessTokenValidity, o.IDTokenValidity); err != nil {
 		errs = append(errs, fmt.Errorf("cognito: refresh token validity %v %w", o.RefreshTokenValidity, err))
 	}
+	if g := o.RefreshTokenRotationGrace; g < 0 || g > time.Minute || g%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("cognito: refresh token rotation grace %v must be whole seconds from 0s to 60s", g))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -128,6 +140,7 @@ type config struct {
 	validityUnits *types.TokenValidityUnitsType
 	access, id    *int32
 	refresh       int32
+	rotation      *types.RefreshTokenRotationType
 }
 
 // desired checks the spec's flows and derives the configuration. Only "code"
@@ -153,6 +166,13 @@ func (c *Clients) desired(spec dcr.AppClientSpec) (config, error) {
 		access:  aws.Int32(minutes(c.opts.AccessTokenValidity)),
 		id:      aws.Int32(minutes(c.opts.IDTokenValidity)),
 		refresh: minutes(c.opts.RefreshTokenValidity),
+	}
+	if c.opts.RefreshTokenRotation {
+		cfg.authFlows = []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth}
+		cfg.rotation = &types.RefreshTokenRotationType{
+			Feature:                 types.FeatureTypeEnabled,
+			RetryGracePeriodSeconds: aws.Int32(int32(c.opts.RefreshTokenRotationGrace / time.Second)),
+		}
 	}
 	for _, f := range spec.Flows {
 		switch types.OAuthFlowType(f) {
@@ -196,6 +216,7 @@ func (c *Clients) Create(ctx context.Context, spec dcr.AppClientSpec) (clientID,
 		IdTokenValidity:                 cfg.id,
 		RefreshTokenValidity:            cfg.refresh,
 		TokenValidityUnits:              cfg.validityUnits,
+		RefreshTokenRotation:            cfg.rotation,
 	})
 	if err != nil {
 		return "", "", wrap("create app client", err)
@@ -260,6 +281,7 @@ func (c *Clients) Update(ctx context.Context, clientID string, spec dcr.AppClien
 		IdTokenValidity:                 cfg.id,
 		RefreshTokenValidity:            cfg.refresh,
 		TokenValidityUnits:              cfg.validityUnits,
+		RefreshTokenRotation:            cfg.rotation,
 	})
 	if err != nil {
 		return wrap("update app client "+clientID, err)

@@ -82,6 +82,7 @@ func TestNew(t *testing.T) {
 		{name: "access too long", api: &fakeAPI{}, o: Options{UserPoolID: pool, AccessTokenValidity: 25 * time.Hour}, wantErr: "access token validity 25h0m0s is outside"},
 		{name: "id too short", api: &fakeAPI{}, o: Options{UserPoolID: pool, IDTokenValidity: time.Minute}, wantErr: "ID token validity"},
 		{name: "refresh too short", api: &fakeAPI{}, o: Options{UserPoolID: pool, RefreshTokenValidity: 30 * time.Minute}, wantErr: "refresh token validity"},
+		{name: "rotation grace too long", api: &fakeAPI{}, o: Options{UserPoolID: pool, RefreshTokenRotation: true, RefreshTokenRotationGrace: 61 * time.Second}, wantErr: "refresh token rotation grace"},
 		{name: "every problem at once", api: &fakeAPI{}, o: Options{UserPoolID: pool, AccessTokenValidity: time.Second, RefreshTokenValidity: time.Second}, wantErr: "refresh token validity"},
 	}
 	for _, tc := range tests {
@@ -117,6 +118,9 @@ func TestCreate(t *testing.T) {
 				IDTokenValidity: 10 * time.Minute, RefreshTokenValidity: 7 * 24 * time.Hour},
 			wantAuth: "ALLOW_REFRESH_TOKEN_AUTH"},
 		{name: "client_credentials", spec: machineSpec, wantSecret: "secret-of-client", wantAuth: "ALLOW_REFRESH_TOKEN_AUTH"},
+		// Cognito refuses rotation together with ALLOW_REFRESH_TOKEN_AUTH.
+		{name: "rotation", spec: publicSpec, o: Options{RefreshTokenRotation: true, RefreshTokenRotationGrace: 10 * time.Second},
+			wantAuth: "ALLOW_USER_SRP_AUTH"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +150,10 @@ func TestCreate(t *testing.T) {
 			}
 			if strings.Join(auth, ",") != tc.wantAuth {
 				t.Errorf("ExplicitAuthFlows = %v, want %q", auth, tc.wantAuth)
+			}
+			if rot := in.RefreshTokenRotation; tc.o.RefreshTokenRotation != (rot != nil && rot.Feature == types.FeatureTypeEnabled) ||
+				(rot != nil && aws.ToInt32(rot.RetryGracePeriodSeconds) != int32(tc.o.RefreshTokenRotationGrace/time.Second)) {
+				t.Errorf("RefreshTokenRotation = %+v, want rotation %v with grace %v", rot, tc.o.RefreshTokenRotation, tc.o.RefreshTokenRotationGrace)
 			}
 			if in.GenerateSecret != tc.spec.GenerateSecret {
 				t.Errorf("GenerateSecret = %v", in.GenerateSecret)
