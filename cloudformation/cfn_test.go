@@ -9,33 +9,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 )
 
 // cfnLintInstall says how to get cfn-lint when it is missing.
 const cfnLintInstall = "cfn-lint is not on PATH: install it with `pip install cfn-lint` (v1.x)"
-
-// lintIgnore is a cfn-lint finding the template accepts, with the reason.
-type lintIgnore struct {
-	rule, path, why string
-}
-
-// lintIgnores are the only accepted cfn-lint findings. Each must still occur
-// (a stale entry fails the test, so the list stays honest).
-var lintIgnores = []lintIgnore{
-	{
-		rule: "W1030",
-		path: "Resources/UserPoolCustomDomain/Properties/CustomDomainConfig/CertificateArn/Ref",
-		why: `cfn-lint resolves the Ref to the parameter's default "" and finds no ACM ARN; ` +
-			"the resource exists only under HasCustomDomain, where Rule CustomDomainNeedsCertificate " +
-			"requires the ARN and its AllowedPattern admits only us-east-1 ACM certificate ARNs",
-	},
-}
 
 // cfnLintMatch is one finding of `cfn-lint --format json`.
 type cfnLintMatch struct {
@@ -60,8 +47,10 @@ func (m cfnLintMatch) path() string {
 	return strings.Join(parts, "/")
 }
 
-// TestCfnLint runs cfn-lint on the template: no errors, and no warnings
-// beyond lintIgnores.
+// TestCfnLint runs cfn-lint on the template: no finding at all. A finding
+// the template accepts is suppressed in the template itself (resource
+// Metadata cfn-lint.config.ignore_checks) with a comment giving the reason,
+// so that the reason sits next to what it excuses.
 func TestCfnLint(t *testing.T) {
 	bin, err := exec.LookPath("cfn-lint")
 	if err != nil {
@@ -82,22 +71,8 @@ func TestCfnLint(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &matches); err != nil {
 		t.Fatalf("cfn-lint output is not JSON (%v): exit %v\nstdout:\n%s\nstderr:\n%s", err, runErr, stdout.String(), stderr.String())
 	}
-	used := make([]bool, len(lintIgnores))
 	for _, m := range matches {
-		ignored := false
-		for i, ig := range lintIgnores {
-			if m.Level != "Error" && m.Rule.ID == ig.rule && m.path() == ig.path {
-				ignored, used[i] = true, true
-			}
-		}
-		if !ignored {
-			t.Errorf("cfn-lint %s %s at line %d (%s): %s", m.Level, m.Rule.ID, m.Location.Start.LineNumber, m.path(), m.Message)
-		}
-	}
-	for i, ig := range lintIgnores {
-		if !used[i] {
-			t.Errorf("stale cfn-lint ignore %s at %s: remove it", ig.rule, ig.path)
-		}
+		t.Errorf("cfn-lint %s %s at line %d (%s): %s", m.Level, m.Rule.ID, m.Location.Start.LineNumber, m.path(), m.Message)
 	}
 	if runErr != nil && len(matches) == 0 {
 		t.Errorf("cfn-lint failed without findings: %v\n%s", runErr, stderr.String())
@@ -127,58 +102,91 @@ func TestParameters(t *testing.T) {
 	}
 }
 
-// TestOutputs checks the outputs other tools and the README rely on.
+// outputKey is the configuration key an output's Description starts with
+// ("MCPGW_ISSUER: ..."); tools/stackenv relies on the same rule.
+var outputKey = regexp.MustCompile(`^((?:MCPGW|MCPDCR)_[A-Z0-9_]+): \S`)
+
+// TestOutputs checks that every output is exactly one configuration key of
+// internal/config (no key twice), that its value is the one the deployed
+// service gets for that key, and that the outputs cover every key a service
+// needs to run elsewhere: the .env `make outputs` writes loads and validates
+// through both configuration loaders.
 func TestOutputs(t *testing.T) {
 	tp := loadTemplate(t)
-	outs := tp.section(t, "Outputs")
-	for _, name := range []string{"IssuerURL", "JWKSURL", "RegistrationAPIURL", "ManagedLoginURL", "GatewayURL", "UserPoolId", "TableName"} {
-		if _, ok := outs[name]; !ok {
-			t.Errorf("output %s is missing", name)
-		}
-	}
-	if c := at(outs, "GatewayURL", "Condition"); c != "CreateGateway" {
-		t.Errorf("output GatewayURL has Condition %v, want CreateGateway", c)
-	}
-	s := scenarios[0].stack(t, tp)
-	want := map[string]string{
-		"IssuerURL":          "https://cognito-idp.us-east-1.amazonaws.com/" + samplePoolID,
-		"JWKSURL":            "https://cognito-idp.us-east-1.amazonaws.com/" + samplePoolID + "/.well-known/jwks.json",
-		"RegistrationAPIURL": sampleEndpoint,
-		"ManagedLoginURL":    "https://mcp-example.auth.us-east-1.amazoncognito.com",
-		"TableName":          sampleTable,
-	}
-	for name, w := range want {
-		if got := s.str(at(outs, name, "Value")); got != w {
-			t.Errorf("output %s = %q, want %q", name, got, w)
-		}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			s := sc.stack(t, tp)
+			outs := outputsEnv(t, s)
+			gw, dcr := gatewayEnv(t, s), lambdaEnv(t, s)
+			for key, v := range outs {
+				var deployed map[string]string
+				switch {
+				case strings.HasPrefix(key, config.EnvPrefix+"_"):
+					deployed = gw
+				default:
+					deployed = dcr
+				}
+				if d, ok := deployed[key]; !ok || d != v {
+					t.Errorf("output %s = %q, but the deployed service gets %q (set: %v)", key, v, d, ok)
+				}
+			}
+			for _, k := range append(slices.Clone(requiredGatewayEnv), requiredDCREnv...) {
+				if _, ok := outs[k]; !ok && !slices.Contains(notOutputs, k) {
+					t.Errorf("no output for %s", k)
+				}
+			}
+			env := environ(outs)
+			if _, err := config.Load(config.LoadOptions{Environ: env, DotEnv: os.DevNull}); err != nil {
+				t.Errorf("the gateway refuses the outputs' .env: %v", err)
+			}
+			if _, err := config.LoadDCR(config.LoadOptions{Environ: env, DotEnv: os.DevNull}); err != nil {
+				t.Errorf("mcp-dcr refuses the outputs' .env: %v", err)
+			}
+		})
 	}
 }
 
-// TestGatewayOptional checks that the gateway's resources exist only when an
-// image is given, and that the gateway's role may only read the table.
-func TestGatewayOptional(t *testing.T) {
-	tp := loadTemplate(t)
-	want := map[string]string{
-		"GatewayService":      "CreateGateway",
-		"GatewayInstanceRole": "CreateGateway",
-		"GatewayAccessRole":   "GatewayFromPrivateECR",
+// notOutputs are deployment details of the stack's own services, not site
+// facts another deployment of either service needs.
+var notOutputs = []string{
+	"MCPGW_LISTEN", "MCPGW_LOG_FORMAT", "MCPDCR_LOG_FORMAT",
+	"MCPDCR_MANAGED_LOGIN_BRANDING", "MCPDCR_MAX_REGISTRATIONS", "MCPDCR_REGISTRATION_TTL",
+	"MCPDCR_RATE_LIMIT", "MCPDCR_INITIAL_ACCESS_TOKEN", "MCPDCR_ACCESS_TOKEN_VALIDITY",
+	"MCPDCR_ID_TOKEN_VALIDITY", "MCPDCR_REFRESH_TOKEN_VALIDITY", "MCPDCR_REFRESH_TOKEN_ROTATION",
+	"MCPDCR_REFRESH_TOKEN_ROTATION_GRACE",
+}
+
+// outputsEnv resolves the outputs that exist in s as KEY -> value, checking
+// the one-key-per-output rule.
+func outputsEnv(t *testing.T, s *stack) map[string]string {
+	t.Helper()
+	known := map[string]bool{}
+	for _, k := range config.Keys() {
+		known[config.EnvPrefix+"_"+strings.ToUpper(k)] = true
 	}
-	for id, cond := range want {
-		if got := tp.resource(t, id)["Condition"]; got != cond {
-			t.Errorf("%s has Condition %v, want %s", id, got, cond)
+	for _, k := range config.DCRKeys() {
+		known[config.DCREnvPrefix+"_"+strings.ToUpper(k)] = true
+	}
+	env := map[string]string{}
+	for name, raw := range s.tp.section(t, "Outputs") {
+		def := raw.(map[string]any)
+		m := outputKey.FindStringSubmatch(scalar(def["Description"]))
+		if m == nil {
+			t.Errorf("output %s: Description %q does not start with one configuration key and \": \"", name, def["Description"])
+			continue
 		}
-	}
-	for id, raw := range tp.section(t, "Resources") {
-		if _, listed := want[id]; !listed && refersTo(raw, "GatewayImageIdentifier") {
-			t.Errorf("%s uses GatewayImageIdentifier but is not conditional on it", id)
+		if !known[m[1]] {
+			t.Errorf("output %s names %s, which is not a configuration key of internal/config", name, m[1])
 		}
-	}
-	for _, sc := range scenarios {
-		s := sc.stack(t, tp)
-		if got := s.condition("CreateGateway"); got != sc.gateway {
-			t.Errorf("%s: CreateGateway = %v, want %v", sc.name, got, sc.gateway)
+		if !s.exists(def) {
+			continue
 		}
+		if _, dup := env[m[1]]; dup {
+			t.Errorf("two outputs name %s", m[1])
+		}
+		env[m[1]] = s.str(def["Value"])
 	}
+	return env
 }
 
 func keys(m map[string]string) []string {

@@ -1,84 +1,114 @@
 package cloudformation_test
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
-// requiredDCREnv are the variables the brief requires on the Lambda.
+// requiredDCREnv are the variables the Lambda must get.
 var requiredDCREnv = []string{
 	"MCPDCR_PUBLIC_URL", "MCPDCR_REGION", "MCPDCR_USER_POOL_ID", "MCPDCR_TABLE",
 	"MCPDCR_COGNITO_DOMAIN", "MCPDCR_SUPPORTED_IDENTITY_PROVIDERS",
 	"MCPDCR_MANAGED_LOGIN_BRANDING", "MCPDCR_MAX_REGISTRATIONS",
 	"MCPDCR_REGISTRATION_TTL", "MCPDCR_RATE_LIMIT", "MCPDCR_INITIAL_ACCESS_TOKEN",
-	"MCPDCR_LOG_FORMAT",
+	"MCPDCR_LOG_FORMAT", "MCPDCR_ACCESS_TOKEN_VALIDITY", "MCPDCR_REFRESH_TOKEN_VALIDITY",
+	"MCPDCR_REFRESH_TOKEN_ROTATION",
 }
 
-// requiredGatewayEnv are the variables the App Runner service must set.
+// requiredGatewayEnv are the variables the gateway's container must get.
 var requiredGatewayEnv = []string{
 	"MCPGW_LISTEN", "MCPGW_PUBLIC_URL", "MCPGW_ISSUER", "MCPGW_PROVIDER",
 	"MCPGW_AUTHORIZATION_SERVERS", "MCPGW_REQUIRED_SCOPES",
-	"MCPGW_CLIENT_IDS_TABLE", "MCPGW_AWS_REGION",
+	"MCPGW_CLIENT_IDS_TABLE", "MCPGW_AWS_REGION", "MCPGW_STREAM_KEEPALIVE",
 }
 
 // requiredParams are the parameters without a default, given in every scenario.
 var requiredParams = map[string]string{
-	"CognitoDomainPrefix": "mcp-example",
-	"CodeBucket":          "example-artifacts",
+	"PublicURL":             samplePublic,
+	"CertificateArn":        "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+	"VpcId":                 "vpc-0123456789abcdef0",
+	"LoadBalancerSubnetIds": "subnet-0a,subnet-0b",
+	"TaskSubnetIds":         "subnet-1a,subnet-1b",
+	"GatewayImage":          "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/mcp-gateway@sha256:" + strings.Repeat("ab", 32),
+	"CognitoDomainPrefix":   "mcp-example",
+	"CodeBucket":            "example-artifacts",
+	"CodeKey":               "mcp-dcr/mcp-dcr-lambda-0123abcd.zip",
 }
+
+// sampleRoutesYAML is a routes value a user would deploy.
+const sampleRoutesYAML = `- path: /mcp
+  upstream: builtin
+- path: /tickets
+  upstream: https://tickets.internal.example.com/mcp
+  tool_scopes:
+    close_ticket: [https://mcp.example.com/mcp/admin]
+`
 
 // scenario is one way to deploy the stack, and what the resolved template
 // must then configure.
 type scenario struct {
 	name          string
 	params        map[string]string
-	gateway       bool   // the App Runner service exists
-	publicURL     string // MCPDCR_PUBLIC_URL = PRM authorization_servers
 	cognitoDomain string
 	iat           string
+	idps          string // MCPDCR_SUPPORTED_IDENTITY_PROVIDERS
+	routes        bool   // MCPGW_ROUTES comes from an SSM parameter
+	staticClient  bool
 }
 
 var scenarios = []scenario{
 	{
-		name:          "defaults, no gateway",
+		name:          "defaults",
 		params:        map[string]string{},
-		publicURL:     sampleEndpoint,
 		cognitoDomain: "https://mcp-example.auth.us-east-1.amazoncognito.com",
+		idps:          "COGNITO",
 	},
 	{
-		name: "one origin, custom login domain, private ECR gateway",
+		name: "SAML corporate IdP, custom login domain, static client, routes",
 		params: map[string]string{
-			"GatewayImageIdentifier":     "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/mcp-gateway@sha256:" + strings.Repeat("ab", 32),
-			"GatewayPublicURL":           "https://mcp.example.com",
-			"RegistrationPublicURL":      "https://mcp.example.com",
+			"CorporateIdPType":           "SAML",
+			"CorporateIdPName":           "CorpSAML",
+			"SAMLMetadataURL":            "https://idp.example.com/saml/metadata",
 			"CustomDomainName":           "auth.example.com",
 			"CustomDomainCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
-			"SupportedIdentityProviders": "COGNITO,CorpSAML",
+			"StaticClientCallbackURLs":   "https://claude.ai/api/mcp/auth_callback,http://localhost/callback",
+			"GatewayRoutes":              sampleRoutesYAML,
 			"InitialAccessToken":         "0123456789abcdef0123456789abcdef-._~+/=",
 			"AppClientQuota":             "5000",
 			"MaxRegistrations":           "4500",
 		},
-		gateway:       true,
-		publicURL:     "https://mcp.example.com",
 		cognitoDomain: "https://auth.example.com",
 		iat:           "0123456789abcdef0123456789abcdef-._~+/=",
+		idps:          "COGNITO,CorpSAML",
+		routes:        true,
+		staticClient:  true,
 	},
 	{
-		name: "public ECR gateway, separate origins",
+		name: "OIDC corporate logins only, routes parameter, SES, aud-less tokens",
 		params: map[string]string{
-			"GatewayImageIdentifier":     "public.ecr.aws/example/mcp-gateway:v1.2.3",
-			"GatewayImageRepositoryType": "ECR_PUBLIC",
-			"GatewayPublicURL":           "https://gw.example.com",
+			"CorporateIdPType":             "OIDC",
+			"CorporateIdPName":             "Okta",
+			"OfferCognitoLogin":            "false",
+			"OIDCIssuer":                   "https://example.okta.com",
+			"OIDCClientId":                 "0oa1example",
+			"OIDCClientSecretArn":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:okta-AbCdEf",
+			"GatewayRoutesParameterName":   "/platform/mcp/routes",
+			"SESIdentityArn":               "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+			"SESFromAddress":               "MCP <no-reply@example.com>",
+			"InsecureAllowMissingAudience": "true",
+			"RefreshTokenRotation":         "DISABLED",
 		},
-		gateway:       true,
-		publicURL:     sampleEndpoint,
 		cognitoDomain: "https://mcp-example.auth.us-east-1.amazoncognito.com",
+		idps:          "Okta",
+		routes:        true,
 	},
 }
 
@@ -115,13 +145,21 @@ func lambdaEnv(t *testing.T, s *stack) map[string]string {
 	return env
 }
 
-// gatewayEnv returns the App Runner service's resolved environment.
+// gatewayContainer returns the gateway's resolved container definition.
+func gatewayContainer(t *testing.T, s *stack) map[string]any {
+	t.Helper()
+	defs := list(s.eval(at(s.tp.resource(t, "GatewayTaskDefinition"), "Properties", "ContainerDefinitions")))
+	if len(defs) != 1 {
+		t.Fatalf("%d container definitions, want 1", len(defs))
+	}
+	return defs[0].(map[string]any)
+}
+
+// gatewayEnv returns the gateway container's plain environment.
 func gatewayEnv(t *testing.T, s *stack) map[string]string {
 	t.Helper()
-	list := s.eval(at(s.tp.resource(t, "GatewayService"), "Properties", "SourceConfiguration",
-		"ImageRepository", "ImageConfiguration", "RuntimeEnvironmentVariables"))
 	env := map[string]string{}
-	for _, e := range list.([]any) {
+	for _, e := range list(gatewayContainer(t, s)["Environment"]) {
 		name, value := scalar(at(e, "Name")), scalar(at(e, "Value"))
 		if _, dup := env[name]; dup {
 			t.Errorf("gateway environment sets %s twice", name)
@@ -129,6 +167,16 @@ func gatewayEnv(t *testing.T, s *stack) map[string]string {
 		env[name] = value
 	}
 	return env
+}
+
+// gatewaySecrets returns the gateway container's secrets: name -> ValueFrom.
+func gatewaySecrets(t *testing.T, s *stack) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, e := range list(gatewayContainer(t, s)["Secrets"]) {
+		out[scalar(at(e, "Name"))] = scalar(at(e, "ValueFrom"))
+	}
+	return out
 }
 
 // environ renders env as KEY=VALUE lines.
@@ -162,6 +210,8 @@ func checkNames(t *testing.T, what string, env map[string]string, required []str
 // TestEnvironmentLoads resolves the template for each scenario and loads the
 // Lambda's and the gateway's environment through the real configuration
 // loaders: every variable is a known key, and both configurations validate.
+// The gateway's secrets (session_secret from Secrets Manager, routes from
+// SSM) are given sample values of the kind ECS injects.
 func TestEnvironmentLoads(t *testing.T) {
 	tp := loadTemplate(t)
 	for _, sc := range scenarios {
@@ -173,9 +223,12 @@ func TestEnvironmentLoads(t *testing.T) {
 			if err != nil {
 				t.Fatalf("mcp-dcr refuses the Lambda's environment:\n%v\nenvironment: %v", err, environ(env))
 			}
-			if dcr.PublicURL != sc.publicURL || dcr.CognitoDomain != sc.cognitoDomain || dcr.InitialAccessToken != sc.iat {
+			if dcr.PublicURL != samplePublic || dcr.CognitoDomain != sc.cognitoDomain || dcr.InitialAccessToken != sc.iat {
 				t.Errorf("public_url=%q cognito_domain=%q initial_access_token=%q; want %q %q %q",
-					dcr.PublicURL, dcr.CognitoDomain, dcr.InitialAccessToken, sc.publicURL, sc.cognitoDomain, sc.iat)
+					dcr.PublicURL, dcr.CognitoDomain, dcr.InitialAccessToken, samplePublic, sc.cognitoDomain, sc.iat)
+			}
+			if got := strings.Join(dcr.SupportedIdentityProviders, ","); got != sc.idps {
+				t.Errorf("supported_identity_providers = %q, want %q", got, sc.idps)
 			}
 			if want := sc.param("MaxRegistrations", "900"); strconv.Itoa(dcr.MaxRegistrations) != want {
 				t.Errorf("max_registrations = %d, want %s", dcr.MaxRegistrations, want)
@@ -187,24 +240,33 @@ func TestEnvironmentLoads(t *testing.T) {
 			if dcr.JWKSURI != wantJWKS {
 				t.Errorf("jwks_uri = %q, want %q", dcr.JWKSURI, wantJWKS)
 			}
+			if dcr.AccessTokenValidity != time.Hour || dcr.RefreshTokenValidity != 720*time.Hour {
+				t.Errorf("token validity access=%v refresh=%v, want 1h and 720h", dcr.AccessTokenValidity, dcr.RefreshTokenValidity)
+			}
 
-			svc := tp.resource(t, "GatewayService")
-			if got := s.exists(svc); got != sc.gateway {
-				t.Fatalf("GatewayService created = %v, want %v", got, sc.gateway)
-			}
-			if !sc.gateway {
-				return
-			}
 			genv := gatewayEnv(t, s)
 			checkNames(t, "gateway", genv, requiredGatewayEnv, config.EnvPrefix, config.Keys())
-			gw, err := config.Load(config.LoadOptions{Environ: environ(genv), DotEnv: os.DevNull})
+			secrets := gatewaySecrets(t, s)
+			if secrets["MCPGW_SESSION_SECRET"] != sampleSecret {
+				t.Errorf("MCPGW_SESSION_SECRET comes from %q, want the stack's secret %q", secrets["MCPGW_SESSION_SECRET"], sampleSecret)
+			}
+			_, hasRoutes := secrets["MCPGW_ROUTES"]
+			if hasRoutes != sc.routes || len(secrets) != map[bool]int{true: 2, false: 1}[sc.routes] {
+				t.Errorf("gateway secrets = %v; want MCPGW_SESSION_SECRET and, with routes, MCPGW_ROUTES", secrets)
+			}
+			withSecrets := maps.Clone(genv)
+			withSecrets["MCPGW_SESSION_SECRET"] = strings.Repeat("k", 64) // GenerateSecretString: 64 characters
+			if hasRoutes {
+				withSecrets["MCPGW_ROUTES"] = sampleRoutesYAML
+			}
+			gw, err := config.Load(config.LoadOptions{Environ: environ(withSecrets), DotEnv: os.DevNull})
 			if err != nil {
-				t.Fatalf("mcp-gateway refuses the App Runner environment:\n%v\nenvironment: %v", err, environ(genv))
+				t.Fatalf("mcp-gateway refuses the task's environment:\n%v\nenvironment: %v", err, environ(genv))
 			}
 			// PRM must advertise exactly mcp-dcr's issuer identifier, or
 			// clients' RFC 8414 issuer check fails.
-			if !slices.Equal(gw.AuthorizationServers, []string{dcr.PublicURL}) {
-				t.Errorf("gateway authorization_servers = %v, want [%s]", gw.AuthorizationServers, dcr.PublicURL)
+			if !slices.Equal(gw.AuthorizationServers, []string{dcr.PublicURL}) || gw.PublicURL != dcr.PublicURL {
+				t.Errorf("gateway public_url=%s authorization_servers=%v, want both %s", gw.PublicURL, gw.AuthorizationServers, dcr.PublicURL)
 			}
 			wantIssuer := "https://cognito-idp.us-east-1.amazonaws.com/" + samplePoolID
 			if gw.Issuer != wantIssuer || gw.Provider != "cognito" || gw.Listen != "0.0.0.0:8080" {
@@ -213,15 +275,29 @@ func TestEnvironmentLoads(t *testing.T) {
 			if gw.ClientIDsTable != dcr.Table || gw.AWSRegion != dcr.Region {
 				t.Errorf("gateway reads client ids from %q in %q; mcp-dcr writes %q in %q", gw.ClientIDsTable, gw.AWSRegion, dcr.Table, dcr.Region)
 			}
-			if !slices.Equal(gw.RequiredScopes, []string{"mcp/tools"}) {
-				t.Errorf("required_scopes = %v, want [mcp/tools]", gw.RequiredScopes)
+			// The resource server's identifier is the MCP resource URL, so
+			// Cognito's scopes are <resource>/<name>.
+			if !slices.Equal(gw.RequiredScopes, []string{samplePublic + "/mcp/tools"}) {
+				t.Errorf("required_scopes = %v, want [%s/mcp/tools]", gw.RequiredScopes, samplePublic)
 			}
-			port := s.str(at(svc, "Properties", "SourceConfiguration", "ImageRepository", "ImageConfiguration", "Port"))
-			if !strings.HasSuffix(gw.Listen, ":"+port) {
-				t.Errorf("gateway listens on %s but App Runner routes to port %s", gw.Listen, port)
+			if id := s.str(at(tp.resource(t, "ResourceServer"), "Properties", "Identifier")); id != samplePublic+"/mcp" {
+				t.Errorf("resource server identifier %q, want the MCP resource URL %s/mcp", id, samplePublic)
 			}
-			if hc := s.str(at(svc, "Properties", "HealthCheckConfiguration", "Path")); hc != "/healthz" {
-				t.Errorf("health check path %q, want /healthz", hc)
+			if gw.SessionSecret == "" {
+				t.Error("session_secret is empty")
+			}
+			wantClients := []string(nil)
+			if sc.staticClient {
+				wantClients = []string{sampleClientID}
+			}
+			if !slices.Equal(gw.AllowedClientIDs, wantClients) {
+				t.Errorf("allowed_client_ids = %v, want %v", gw.AllowedClientIDs, wantClients)
+			}
+			if want := sc.param("InsecureAllowMissingAudience", "false") == "true"; gw.InsecureAllowMissingAudience != want {
+				t.Errorf("insecure_allow_missing_audience = %v, want %v", gw.InsecureAllowMissingAudience, want)
+			}
+			if sc.routes && sc.param("GatewayRoutes", "") != "" && len(gw.Routes) != 2 {
+				t.Errorf("routes = %v, want the two sample routes", gw.Routes)
 			}
 		})
 	}

@@ -1,11 +1,15 @@
 package cloudformation_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"os/exec"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dynamo"
 )
@@ -41,7 +45,9 @@ func statements(t *testing.T, tp template) []statement {
 		for _, p := range list(at(tp.resource(t, id), "Properties", "Policies")) {
 			name := scalar(at(p, "PolicyName"))
 			for _, s := range list(at(p, "PolicyDocument", "Statement")) {
-				out = append(out, statement{role: id, policy: name, raw: s.(map[string]any)})
+				for _, st := range branches(s) {
+					out = append(out, statement{role: id, policy: name, raw: st})
+				}
 			}
 		}
 	}
@@ -53,6 +59,22 @@ func statements(t *testing.T, tp template) []statement {
 		}
 	}
 	return out
+}
+
+// branches returns a statement, or the statements of both branches of an
+// Fn::If (a conditional statement), leaving out AWS::NoValue.
+func branches(v any) []map[string]any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	if args, ok := m["Fn::If"].([]any); ok && len(args) == 3 {
+		return append(branches(args[1]), branches(args[2])...)
+	}
+	if m["Ref"] == "AWS::NoValue" {
+		return nil
+	}
+	return []map[string]any{m}
 }
 
 // TestIAMNoWildcards checks every statement of the template: Allow only, no
@@ -114,57 +136,122 @@ func TestIAMNoWildcards(t *testing.T) {
 	}
 }
 
-// TestIAMExactGrants resolves each role's statements (with a private-ECR
-// gateway, so every role exists) and compares action -> resources with the
-// exact least-privilege grant.
+// codeRoles are the roles whose principal runs this project's code, with
+// the binary and the roots tools/awscalls starts from: their AWS actions must
+// be exactly the calls that code can make.
+var codeRoles = map[string]awsCallsSpec{
+	"RegistrationFunctionRole": {pkg: "./cmd/mcp-dcr", tags: "lambda.norpc", roots: []string{"runLambda"}},
+	"GatewayTaskRole":          {pkg: "./cmd/mcp-gateway", roots: []string{"wire", "*app.run"}},
+}
+
+// awsCallsSpec says what tools/awscalls analyzes for one role.
+type awsCallsSpec struct {
+	pkg, tags string
+	roots     []string
+}
+
+// derivedActions runs tools/awscalls for every code role, concurrently, and
+// returns role -> actions (cognito-idp:..., dynamodb:...).
+func derivedActions(t *testing.T) map[string][]string {
+	t.Helper()
+	type result struct {
+		role    string
+		actions []string
+		err     error
+	}
+	ch := make(chan result, len(codeRoles))
+	for role, spec := range codeRoles {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			args := append([]string{"run", "./tools/awscalls", "-tags", spec.tags, spec.pkg}, spec.roots...)
+			cmd := exec.CommandContext(ctx, "go", args...)
+			cmd.Dir = ".."
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
+			}
+			ch <- result{role, strings.Fields(string(out)), err}
+		}()
+	}
+	got := map[string][]string{}
+	for range codeRoles {
+		r := <-ch
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if len(r.actions) == 0 {
+			t.Fatalf("tools/awscalls found no AWS call for %s: the analysis is broken", r.role)
+		}
+		got[r.role] = r.actions
+	}
+	return got
+}
+
+// TestIAMExactGrants resolves each role's statements and compares action ->
+// resources with the exact least-privilege grant. For the roles that run
+// this project's code, the actions are derived from the code
+// (tools/awscalls): a new SDK call without a grant, or a grant no code path
+// uses, fails here.
 func TestIAMExactGrants(t *testing.T) {
 	tp := loadTemplate(t)
-	s := scenarios[1].stack(t, tp)
-	arn := func(service, rest string) string {
-		return "arn:aws:" + service + ":" + sampleRegion + ":" + sampleAccount + ":" + rest
+	sc := scenarios[1] // routes from the stack's SSM parameter: every statement exists
+	s := sc.stack(t, tp)
+	arn := func(service, region, rest string) string {
+		return "arn:aws:" + service + ":" + region + ":" + sampleAccount + ":" + rest
 	}
-	pool := arn("cognito-idp", "userpool/"+samplePoolID)
-	table := arn("dynamodb", "table/"+sampleTable)
+	pool := arn("cognito-idp", sampleRegion, "userpool/"+samplePoolID)
+	table := arn("dynamodb", sampleRegion, "table/"+sampleTable)
 	index := table + "/index/" + metadataHashIndex
-	logGroup := arn("logs", "log-group:/aws/lambda/"+sampleStack+"-mcp-dcr:*")
-	repo := "arn:aws:ecr:eu-west-1:123456789012:repository/team/mcp-gateway"
+	resourcesOf := map[string]map[string][]string{
+		"RegistrationFunctionRole": {"cognito-idp": {pool}, "dynamodb": {table, index}},
+		"GatewayTaskRole":          {"dynamodb": {table}},
+	}
 	want := map[string]map[string][]string{
 		"RegistrationFunctionRole": {
-			"cognito-idp:CreateUserPoolClient":       {pool},
-			"cognito-idp:UpdateUserPoolClient":       {pool},
-			"cognito-idp:DeleteUserPoolClient":       {pool},
-			"cognito-idp:DescribeUserPoolClient":     {pool},
-			"cognito-idp:CreateManagedLoginBranding": {pool},
-			"cognito-idp:ListResourceServers":        {pool},
-			"dynamodb:GetItem":                       {table, index},
-			"dynamodb:PutItem":                       {table, index},
-			"dynamodb:UpdateItem":                    {table, index},
-			"dynamodb:DeleteItem":                    {table, index},
-			"dynamodb:Query":                         {table, index},
-			"dynamodb:Scan":                          {table, index},
-			"dynamodb:DescribeTable":                 {table, index},
-			"logs:CreateLogStream":                   {logGroup},
-			"logs:PutLogEvents":                      {logGroup},
+			"logs:CreateLogStream": {arn("logs", sampleRegion, "log-group:/aws/lambda/"+sampleStack+"-mcp-dcr:*")},
+			"logs:PutLogEvents":    {arn("logs", sampleRegion, "log-group:/aws/lambda/"+sampleStack+"-mcp-dcr:*")},
 		},
-		"GatewayInstanceRole": {"dynamodb:GetItem": {table}},
-		"GatewayAccessRole": {
+		"GatewayTaskRole": {},
+		"GatewayExecutionRole": {
 			"ecr:GetAuthorizationToken":       {"*"},
-			"ecr:BatchCheckLayerAvailability": {repo},
-			"ecr:BatchGetImage":               {repo},
-			"ecr:DescribeImages":              {repo},
-			"ecr:GetDownloadUrlForLayer":      {repo},
+			"ecr:BatchCheckLayerAvailability": {arn("ecr", "eu-west-1", "repository/team/mcp-gateway")},
+			"ecr:BatchGetImage":               {arn("ecr", "eu-west-1", "repository/team/mcp-gateway")},
+			"ecr:GetDownloadUrlForLayer":      {arn("ecr", "eu-west-1", "repository/team/mcp-gateway")},
+			"logs:CreateLogStream":            {arn("logs", sampleRegion, "log-group:/ecs/"+sampleStack+"/mcp-gateway:*")},
+			"logs:PutLogEvents":               {arn("logs", sampleRegion, "log-group:/ecs/"+sampleStack+"/mcp-gateway:*")},
+			"secretsmanager:GetSecretValue":   {sampleSecret},
+			"ssm:GetParameters":               {arn("ssm", sampleRegion, "parameter"+sampleRoutes)},
 		},
+	}
+	for role, actions := range derivedActions(t) {
+		t.Logf("%s: the code calls %v", role, actions)
+		for _, a := range actions {
+			service, _, _ := strings.Cut(a, ":")
+			rs, ok := resourcesOf[role][service]
+			if !ok {
+				t.Errorf("%s: the code calls %s, a service the template grants this role nothing of", role, a)
+				continue
+			}
+			want[role][a] = rs
+		}
 	}
 	got := map[string]map[string][]string{}
 	for _, st := range statements(t, tp) {
 		if !s.exists(tp.resource(t, st.role)) {
-			t.Fatalf("%s is not created in scenario %q", st.role, scenarios[1].name)
+			t.Fatalf("%s is not created in scenario %q", st.role, sc.name)
 		}
 		if got[st.role] == nil {
 			got[st.role] = map[string][]string{}
 		}
-		resources := list(s.eval(st.raw["Resource"]))
-		for _, a := range list(st.raw["Action"]) {
+		raw := s.eval(st.raw)
+		if raw == (noValue{}) {
+			continue
+		}
+		resources := list(at(raw, "Resource"))
+		for _, a := range list(at(raw, "Action")) {
 			for _, r := range resources {
 				got[st.role][scalar(a)] = append(got[st.role][scalar(a)], scalar(r))
 			}
@@ -209,14 +296,16 @@ func grantDiff(want, got map[string][]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// TestInvokePermissions checks that only the HTTP API and the gc schedule
-// may invoke the function, each scoped to its own ARN.
+// TestInvokePermissions checks that only the load balancer's mcp-dcr
+// target group and the gc schedule may invoke the function, each scoped to
+// its own ARN, and that the target group's fixed name matches the permission.
 func TestInvokePermissions(t *testing.T) {
 	tp := loadTemplate(t)
 	s := scenarios[0].stack(t, tp)
+	suffix := "4b7c1a2e" // first group of sampleStackID's UUID
 	want := map[string]string{
-		"apigateway.amazonaws.com": fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/*", sampleRegion, sampleAccount, sampleAPIID),
-		"events.amazonaws.com":     "GCSchedule.Arn-value",
+		"elasticloadbalancing.amazonaws.com": fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/mcp-dcr-%s/*", sampleRegion, sampleAccount, suffix),
+		"events.amazonaws.com":               "GCSchedule.Arn-value",
 	}
 	ids := tp.resourcesOfType(t, "AWS::Lambda::Permission")
 	if len(ids) != len(want) {
@@ -231,5 +320,8 @@ func TestInvokePermissions(t *testing.T) {
 		if at(p, "Action") != "lambda:InvokeFunction" || !refersTo(at(p, "FunctionName"), "RegistrationFunction") {
 			t.Errorf("%s: %v", id, p)
 		}
+	}
+	if name := s.str(at(tp.resource(t, "RegistrationTargetGroup"), "Properties", "Name")); name != "mcp-dcr-"+suffix {
+		t.Errorf("mcp-dcr target group name %q, want mcp-dcr-%s (the permission's SourceArn names it)", name, suffix)
 	}
 }

@@ -29,10 +29,13 @@ const (
 	sampleAccount  = "123456789012"
 	sampleRegion   = "us-east-1"
 	sampleStack    = "mcp"
+	sampleStackID  = "arn:aws:cloudformation:us-east-1:123456789012:stack/mcp/4b7c1a2e-1111-2222-3333-444455556666"
 	samplePoolID   = "us-east-1_TestPool1"
 	sampleTable    = "mcp-RegistrationsTable-1ABC"
-	sampleAPIID    = "a1b2c3d4e5"
-	sampleEndpoint = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+	sampleSecret   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:SessionSecret-AbCdEf"
+	sampleRoutes   = "/mcp/mcp-gateway/routes"
+	sampleClientID = "1example23456789static"
+	samplePublic   = "https://mcp.example.com"
 )
 
 // newStack resolves tp with params over the parameters' defaults.
@@ -44,14 +47,15 @@ func newStack(t *testing.T, tp template, params map[string]string) *stack {
 		refs: map[string]string{
 			"UserPool":           samplePoolID,
 			"RegistrationsTable": sampleTable,
-			"HttpApi":            sampleAPIID,
+			"SessionSecret":      sampleSecret,
+			"RoutesParameter":    sampleRoutes,
+			"StaticClient":       sampleClientID,
 		},
 		attrs: map[string]string{
-			"UserPool.Arn":              arn("cognito-idp", "userpool/"+samplePoolID),
-			"RegistrationsTable.Arn":    arn("dynamodb", "table/"+sampleTable),
-			"RegistrationLogGroup.Arn":  arn("logs", "log-group:/aws/lambda/"+sampleStack+"-mcp-dcr:*"),
-			"HttpApi.ApiEndpoint":       sampleEndpoint,
-			"GatewayService.ServiceUrl": "abcdefgh.us-east-1.awsapprunner.com",
+			"RegistrationsTable.Arn":   arn("dynamodb", "table/"+sampleTable),
+			"RegistrationLogGroup.Arn": arn("logs", "log-group:/aws/lambda/"+sampleStack+"-mcp-dcr:*"),
+			"GatewayLogGroup.Arn":      arn("logs", "log-group:/ecs/"+sampleStack+"/mcp-gateway:*"),
+			"RegistrationFunction.Arn": arn("lambda", "function:"+sampleStack+"-RegistrationFunction-1ABC"),
 		},
 	}
 }
@@ -112,6 +116,8 @@ func (s *stack) ref(name string) any {
 		return "aws"
 	case "AWS::StackName":
 		return sampleStack
+	case "AWS::StackId":
+		return sampleStackID
 	case "AWS::URLSuffix":
 		return "amazonaws.com"
 	case "AWS::NoValue":
@@ -133,6 +139,10 @@ func (s *stack) ref(name string) any {
 	}
 	if v, ok := s.refs[name]; ok {
 		return v
+	}
+	// Ref of a Cognito identity provider is its ProviderName.
+	if at(s.tp.section(s.t, "Resources")[name], "Type") == "AWS::Cognito::UserPoolIdentityProvider" {
+		return s.str(at(s.tp.section(s.t, "Resources")[name], "Properties", "ProviderName"))
 	}
 	return name + "-physical-id"
 }

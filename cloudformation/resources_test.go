@@ -3,10 +3,11 @@ package cloudformation_test
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestRegistrationsTable checks the names internal/dcr/dynamo relies on and
@@ -58,7 +59,7 @@ func TestRegistrationFunction(t *testing.T) {
 		"Handler":                      "bootstrap",
 		"MemorySize":                   "256",
 		"Timeout":                      "10",
-		"Code":                         "map[S3Bucket:example-artifacts S3Key:mcp-dcr-lambda.zip]",
+		"Code":                         "map[S3Bucket:example-artifacts S3Key:mcp-dcr/mcp-dcr-lambda-0123abcd.zip]",
 		"LoggingConfig":                "map[LogGroup:RegistrationLogGroup-physical-id]",
 		"Role":                         "RegistrationFunctionRole.Arn-value",
 		"ReservedConcurrentExecutions": "10",
@@ -73,53 +74,170 @@ func TestRegistrationFunction(t *testing.T) {
 	}
 }
 
-// TestHTTPAPI checks the routes mcp-dcr serves, the payload format the
-// handler decodes, and stage throttling.
-func TestHTTPAPI(t *testing.T) {
+// albPathMatch reports whether an ALB path-pattern value matches path: "*"
+// matches any run of characters, "?" exactly one, everything else itself
+// (case-sensitive), and the whole path must match.
+func albPathMatch(pattern, path string) bool {
+	var re strings.Builder
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	return regexp.MustCompile("^" + re.String() + "$").MatchString(path)
+}
+
+// TestLoadBalancerRoutes checks the one origin: mcp-dcr's paths go to the
+// Lambda target group, everything else (MCP, protected-resource metadata,
+// health) to the gateway, at rule limits ALB accepts.
+func TestLoadBalancerRoutes(t *testing.T) {
 	tp := loadTemplate(t)
-	want := []string{
-		"DELETE /register/{client_id}",
-		"GET /.well-known/oauth-authorization-server",
-		"GET /.well-known/oauth-authorization-server/{proxy+}",
-		"GET /.well-known/openid-configuration",
-		"GET /authorize",
-		"GET /register/{client_id}",
-		"POST /register",
-		"POST /token",
-		"PUT /register/{client_id}",
+	type rule struct {
+		priority int
+		patterns []string
+		target   string
 	}
-	var got []string
-	for _, id := range tp.resourcesOfType(t, "AWS::ApiGatewayV2::Route") {
+	var rules []rule
+	for _, id := range tp.resourcesOfType(t, "AWS::ElasticLoadBalancingV2::ListenerRule") {
 		p := at(tp.resource(t, id), "Properties")
-		got = append(got, scalar(at(p, "RouteKey")))
-		if !refersTo(at(p, "Target"), "HttpApiIntegration") || !refersTo(at(p, "ApiId"), "HttpApi") {
-			t.Errorf("route %s does not target HttpApiIntegration on HttpApi", id)
+		if !refersTo(at(p, "ListenerArn"), "HttpsListener") {
+			t.Errorf("%s is not on the HTTPS listener", id)
+		}
+		var pats []string
+		for _, v := range list(at(p, "Conditions", 0, "PathPatternConfig", "Values")) {
+			pats = append(pats, scalar(v))
+		}
+		if len(pats) == 0 || len(pats) > 5 || at(p, "Conditions", 1) != nil {
+			t.Errorf("%s: %d path patterns (ALB allows 1-5 condition values per rule) %v", id, len(pats), p)
+		}
+		prio, _ := strconv.Atoi(scalar(at(p, "Priority")))
+		target, _ := at(p, "Actions", 0, "TargetGroupArn", "Ref").(string)
+		rules = append(rules, rule{prio, pats, target})
+	}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].priority < rules[j].priority })
+	def, _ := at(tp.resource(t, "HttpsListener"), "Properties", "DefaultActions", 0, "TargetGroupArn", "Ref").(string)
+	route := func(path string) string {
+		for _, r := range rules {
+			for _, p := range r.patterns {
+				if albPathMatch(p, path) {
+					return r.target
+				}
+			}
+		}
+		return def
+	}
+	const lambda, gateway = "RegistrationTargetGroup", "GatewayTargetGroup"
+	for path, want := range map[string]string{
+		"/register":        lambda,
+		"/register/abc123": lambda,
+		"/.well-known/oauth-authorization-server":     lambda,
+		"/.well-known/oauth-authorization-server/mcp": lambda,
+		"/.well-known/openid-configuration":           lambda,
+		"/.well-known/openid-configuration/mcp":       lambda,
+		"/authorize":                                  lambda,
+		"/token":                                      lambda,
+		"/mcp":                                        gateway,
+		"/tickets":                                    gateway,
+		"/.well-known/oauth-protected-resource":       gateway,
+		"/.well-known/oauth-protected-resource/mcp":   gateway,
+		"/healthz":                                    gateway,
+		"/readyz":                                     gateway,
+		"/registerx":                                  gateway,
+		"/token/extra":                                gateway,
+		"/.well-known/oauth-authorization-server-evil": gateway,
+	} {
+		if got := route(path); got != want {
+			t.Errorf("%s goes to %s, want %s", path, got, want)
 		}
 	}
-	sort.Strings(got)
-	if !slices.Equal(got, want) {
-		t.Errorf("routes = %q\nwant %q", got, want)
+	tg := at(tp.resource(t, lambda), "Properties")
+	if at(tg, "TargetType") != "lambda" || !refersTo(at(tg, "Targets", 0, "Id"), "RegistrationFunction") {
+		t.Errorf("%s = %v, want a Lambda target group of RegistrationFunction", lambda, tg)
 	}
-	integ := at(tp.resource(t, "HttpApiIntegration"), "Properties")
-	if at(integ, "PayloadFormatVersion") != "2.0" || at(integ, "IntegrationType") != "AWS_PROXY" || !refersTo(at(integ, "IntegrationUri"), "RegistrationFunction") {
-		t.Errorf("integration = %v, want AWS_PROXY payload 2.0 to RegistrationFunction", integ)
+	attrs := map[string]string{}
+	for _, a := range list(at(tg, "TargetGroupAttributes")) {
+		attrs[scalar(at(a, "Key"))] = scalar(at(a, "Value"))
 	}
-	if at(tp.resource(t, "HttpApi"), "Properties", "ProtocolType") != "HTTP" {
-		t.Error("HttpApi is not an HTTP API")
-	}
-	stage := at(tp.resource(t, "HttpApiStage"), "Properties")
-	for _, k := range []string{"ThrottlingRateLimit", "ThrottlingBurstLimit"} {
-		if at(stage, "DefaultRouteSettings", k) == nil {
-			t.Errorf("stage has no %s", k)
-		}
-	}
-	rule := at(tp.resource(t, "GCSchedule"), "Properties")
-	if !refersTo(at(rule, "ScheduleExpression"), "GCScheduleExpression") || !refersTo(at(rule, "Targets", 0, "Arn"), "RegistrationFunction") {
-		t.Errorf("gc schedule = %v", rule)
+	if attrs["lambda.multi_value_headers.enabled"] != "true" {
+		t.Errorf("%s attributes %v: multi-value headers must be on (lambdahttp answers in the event's mode)", lambda, attrs)
 	}
 	s := scenarios[0].stack(t, tp)
-	if got := s.str(at(rule, "ScheduleExpression")); got != "rate(1 day)" {
-		t.Errorf("default gc schedule %q, want rate(1 day)", got)
+	lb := map[string]string{}
+	for _, a := range list(s.eval(at(tp.resource(t, "LoadBalancer"), "Properties", "LoadBalancerAttributes"))) {
+		lb[scalar(at(a, "Key"))] = scalar(at(a, "Value"))
+	}
+	idle, _ := strconv.Atoi(lb["idle_timeout.timeout_seconds"])
+	keep, err := time.ParseDuration(s.param("StreamKeepalive"))
+	if err != nil || idle < 600 || keep <= 0 || keep >= 30*time.Second || time.Duration(idle)*time.Second <= keep {
+		t.Errorf("idle timeout %ds with keep-alive %v: want a long idle timeout and keep-alive below CloudFront's 30 s and the idle timeout", idle, keep)
+	}
+	// mcp-dcr's rate limit keys on the last X-Forwarded-For hop, which only
+	// "append" makes the load balancer's own.
+	if lb["routing.http.xff_header_processing.mode"] != "append" || lb["deletion_protection.enabled"] != "true" {
+		t.Errorf("load balancer attributes %v", lb)
+	}
+	gc := at(tp.resource(t, "GCSchedule"), "Properties")
+	if !refersTo(at(gc, "ScheduleExpression"), "GCScheduleExpression") || !refersTo(at(gc, "Targets", 0, "Arn"), "RegistrationFunction") {
+		t.Errorf("gc schedule = %v", gc)
+	}
+}
+
+// TestGatewayService checks the Fargate service: arm64, the image's port on
+// every hop, /readyz health checks, autoscaling bounds from the parameters,
+// a log group with retention, a read-only root file system.
+func TestGatewayService(t *testing.T) {
+	tp := loadTemplate(t)
+	s := scenarios[0].stack(t, tp)
+	td := s.eval(at(tp.resource(t, "GatewayTaskDefinition"), "Properties"))
+	c := gatewayContainer(t, s)
+	env := gatewayEnv(t, s)
+	tg := s.eval(at(tp.resource(t, "GatewayTargetGroup"), "Properties"))
+	svc := s.eval(at(tp.resource(t, "GatewayService"), "Properties"))
+	scal := s.eval(at(tp.resource(t, "GatewayScalableTarget"), "Properties"))
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"CPU architecture", at(td, "RuntimePlatform", "CpuArchitecture"), "ARM64"},
+		{"compatibility", at(td, "RequiresCompatibilities", 0), "FARGATE"},
+		{"network mode", at(td, "NetworkMode"), "awsvpc"},
+		{"container port", scalar(at(c, "PortMappings", 0, "ContainerPort")), "8080"},
+		{"listen", env["MCPGW_LISTEN"], "0.0.0.0:8080"},
+		{"target port", scalar(at(tg, "Port")), "8080"},
+		{"target type", at(tg, "TargetType"), "ip"},
+		{"health check", at(tg, "HealthCheckPath"), "/readyz"},
+		{"service target port", scalar(at(svc, "LoadBalancers", 0, "ContainerPort")), "8080"},
+		{"service container", at(svc, "LoadBalancers", 0, "ContainerName"), at(c, "Name")},
+		{"launch type", at(svc, "LaunchType"), "FARGATE"},
+		{"desired count", scalar(at(svc, "DesiredCount")), s.param("GatewayMinTasks")},
+		{"min tasks", scalar(at(scal, "MinCapacity")), s.param("GatewayMinTasks")},
+		{"max tasks", scalar(at(scal, "MaxCapacity")), s.param("GatewayMaxTasks")},
+		{"read-only root", at(c, "ReadonlyRootFilesystem"), true},
+		{"tmp volume", at(c, "MountPoints", 0, "ContainerPath"), "/tmp"},
+		{"log driver", at(c, "LogConfiguration", "LogDriver"), "awslogs"},
+		{"log group", at(c, "LogConfiguration", "Options", "awslogs-group"), "GatewayLogGroup-physical-id"},
+		{"task role", at(td, "TaskRoleArn"), "GatewayTaskRole.Arn-value"},
+		{"execution role", at(td, "ExecutionRoleArn"), "GatewayExecutionRole.Arn-value"},
+		{"circuit breaker", at(svc, "DeploymentConfiguration", "DeploymentCircuitBreaker", "Rollback"), true},
+	}
+	for _, c := range checks {
+		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	pol := s.eval(at(tp.resource(t, "GatewayScalingPolicy"), "Properties"))
+	if at(pol, "PolicyType") != "TargetTrackingScaling" || at(pol, "TargetTrackingScalingPolicyConfiguration", "PredefinedMetricSpecification", "PredefinedMetricType") != "ECSServiceAverageCPUUtilization" {
+		t.Errorf("scaling policy = %v, want target tracking on CPU", pol)
+	}
+	for _, lg := range []string{"GatewayLogGroup", "RegistrationLogGroup"} {
+		if r := at(tp.resource(t, lg), "Properties", "RetentionInDays"); r == nil {
+			t.Errorf("%s has no retention", lg)
+		}
 	}
 }
 
@@ -162,6 +280,9 @@ func checkConstraint(p map[string]any, value string) error {
 		if err != nil || n < l || n > h {
 			return fmt.Errorf("%q is outside %v..%v", value, lo, hi)
 		}
+	case "CommaDelimitedList", "AWS::EC2::VPC::Id", "List<AWS::EC2::Subnet::Id>":
+		// CloudFormation checks AWS-specific types against the account;
+		// a CommaDelimitedList is checked where it is used.
 	default:
 		return fmt.Errorf("type %v: use String or Number with constraints", p["Type"])
 	}

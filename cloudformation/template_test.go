@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -237,4 +238,103 @@ func refersTo(v any, id string) bool {
 
 func subRefers(s, id string) bool {
 	return strings.Contains(s, "${"+id+"}") || strings.Contains(s, "${"+id+".")
+}
+
+// pseudoParameters are the names CloudFormation defines for every stack.
+var pseudoParameters = []string{
+	"AWS::AccountId", "AWS::NoValue", "AWS::Partition", "AWS::Region",
+	"AWS::StackId", "AWS::StackName", "AWS::URLSuffix", "AWS::NotificationARNs",
+}
+
+// TestReferencesResolve walks the whole template (resources, outputs,
+// conditions and rules) and checks that every Ref names a parameter, a
+// pseudo parameter or a resource (resources only outside Rules), every
+// Fn::GetAtt and every ${Name.Attr} in Fn::Sub names a resource, every
+// ${Name} in Fn::Sub names one of those or a variable of its own map, every
+// Condition (on resources, outputs, Fn::If and !Condition) is declared, and
+// every DependsOn names a resource.
+func TestReferencesResolve(t *testing.T) {
+	tp := loadTemplate(t)
+	params := tp.section(t, "Parameters")
+	resources := tp.section(t, "Resources")
+	conditions := tp.section(t, "Conditions")
+	isParam := func(n string) bool { _, ok := params[n]; return ok || slices.Contains(pseudoParameters, n) }
+	isResource := func(n string) bool { _, ok := resources[n]; return ok }
+	isCondition := func(n string) bool { _, ok := conditions[n]; return ok }
+	var walk func(where string, v any, inRules bool)
+	walk = func(where string, v any, inRules bool) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(where, e, inRules)
+			}
+		case map[string]any:
+			for k, arg := range x {
+				switch k {
+				case "Ref":
+					n := scalar(arg)
+					if !isParam(n) && (inRules || !isResource(n)) {
+						t.Errorf("%s: Ref %s names nothing", where, n)
+					}
+				case "Fn::GetAtt":
+					if l := list(arg); len(l) != 2 || !isResource(scalar(l[0])) {
+						t.Errorf("%s: Fn::GetAtt %v names no resource", where, arg)
+					}
+				case "Condition":
+					if s, ok := arg.(string); ok && !isCondition(s) {
+						t.Errorf("%s: condition %s is not declared", where, s)
+					}
+				case "Fn::If":
+					if l := list(arg); len(l) != 3 || !isCondition(scalar(l[0])) {
+						t.Errorf("%s: Fn::If %v: condition not declared", where, l)
+					}
+				case "Fn::Sub":
+					text, own := "", map[string]any{}
+					if s, ok := arg.(string); ok {
+						text = s
+					} else if l := list(arg); len(l) == 2 {
+						text, _ = l[0].(string)
+						own, _ = l[1].(map[string]any)
+						walk(where, l[1], inRules)
+					}
+					for _, m := range subVar.FindAllStringSubmatch(text, -1) {
+						name := m[1]
+						if _, ok := own[name]; ok {
+							continue
+						}
+						if res, _, isAttr := strings.Cut(name, "."); isAttr && !strings.HasPrefix(name, "AWS::") {
+							if !isResource(res) {
+								t.Errorf("%s: ${%s} names no resource", where, name)
+							}
+						} else if !isParam(name) && !isResource(name) {
+							t.Errorf("%s: ${%s} names nothing", where, name)
+						}
+					}
+					continue
+				}
+				walk(where, arg, inRules)
+			}
+		}
+	}
+	for id, raw := range resources {
+		def := raw.(map[string]any)
+		if c, ok := def["Condition"].(string); ok && !isCondition(c) {
+			t.Errorf("resource %s: condition %s is not declared", id, c)
+		}
+		for _, d := range list(def["DependsOn"]) {
+			if !isResource(scalar(d)) {
+				t.Errorf("resource %s: DependsOn %v names no resource", id, d)
+			}
+		}
+		walk("resource "+id, def["Properties"], false)
+	}
+	for id, raw := range tp.section(t, "Outputs") {
+		walk("output "+id, raw, false)
+	}
+	for id, raw := range conditions {
+		walk("condition "+id, raw, false)
+	}
+	for id, raw := range tp.section(t, "Rules") {
+		walk("rule "+id, raw, true)
+	}
 }
