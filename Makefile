@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 NODE_DIR := test/node
 BIN      := bin
 
-.PHONY: run build lambda test test-unit test-integration lint bench node-deps clean soak-conformance
+.PHONY: run build lambda image image-push deploy outputs destroy test test-unit test-integration lint bench node-deps clean soak-conformance
 
 run: ## gateway on 127.0.0.1:8080 + dev authorization server on 127.0.0.1:8081
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mcp-gateway dev $(ARGS)
@@ -22,6 +22,57 @@ lambda: ## mcp-dcr for AWS Lambda (provided.al2023, arm64): dist/mcp-dcr-lambda.
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "$(LDFLAGS)" -o dist/lambda/bootstrap ./cmd/mcp-dcr
 	cd dist/lambda && rm -f ../mcp-dcr-lambda.zip && python3 -m zipfile -c ../mcp-dcr-lambda.zip bootstrap
 	@ls -l dist/lambda/bootstrap dist/mcp-dcr-lambda.zip
+
+# The gateway's container image, built without Docker by tools/ociimage (the
+# Dockerfile builds the same image with Docker). Reproducible: file times and
+# the image's creation time come from SOURCE_DATE_EPOCH (default: the last
+# commit's time). IMAGE_LICENSES is the org.opencontainers.image.licenses label.
+IMAGE_REPO      ?= mcp-gateway
+IMAGE_SOURCE    ?= https://github.com/mcp-gateway/mcp-gateway
+IMAGE_LICENSES  ?= NOASSERTION
+IMAGE_REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+image: ## container image (linux/arm64 + linux/amd64, OCI layout tarball) without Docker: dist/mcp-gateway-image.tar
+	@for arch in arm64 amd64; do \
+		echo "go build linux/$$arch -> dist/image/$$arch/mcp-gateway"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/image/$$arch/mcp-gateway ./cmd/mcp-gateway || exit 1; \
+	done
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./tools/ociimage build \
+		--binary-arm64 dist/image/arm64/mcp-gateway --binary-amd64 dist/image/amd64/mcp-gateway \
+		--version "$(VERSION)" --revision "$(IMAGE_REVISION)" --source "$(IMAGE_SOURCE)" \
+		--licenses "$(IMAGE_LICENSES)" --out dist/mcp-gateway-image.tar
+
+# Pushes to ECR as $(IMAGE_REPO):$(VERSION) (tags are immutable: a new
+# commit, a new tag) and writes the pushed repo@digest to dist/image-uri.
+image-push: image ## push the image to ECR (AWS credentials + region needed); writes dist/image-uri
+	@set -e; \
+	command -v aws >/dev/null || { echo "image-push: the AWS CLI (aws) is not installed"; exit 1; }; \
+	region="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(aws configure get region 2>/dev/null || true)}}"; \
+	[ -n "$$region" ] || { echo "image-push: no AWS region: set AWS_REGION or run aws configure set region REGION"; exit 1; }; \
+	account=$$(aws sts get-caller-identity --region "$$region" --query Account --output text 2>/dev/null) || \
+		{ echo "image-push: no usable AWS credentials (aws sts get-caller-identity failed): set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"; exit 1; }; \
+	registry="$$account.dkr.ecr.$$region.amazonaws.com"; \
+	if ! aws ecr describe-repositories --region "$$region" --repository-names "$(IMAGE_REPO)" >/dev/null 2>&1; then \
+		echo "creating ECR repository $(IMAGE_REPO) in $$region"; \
+		aws ecr create-repository --region "$$region" --repository-name "$(IMAGE_REPO)" \
+			--image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE >/dev/null; \
+	fi; \
+	aws ecr get-login-password --region "$$region" | $(GO) run ./tools/ociimage push \
+		--layout dist/mcp-gateway-image.tar --ref "$$registry/$(IMAGE_REPO):$(VERSION)" \
+		--username AWS --password-stdin --digest-file dist/image-uri; \
+	echo "dist/image-uri: $$(cat dist/image-uri)"
+
+# The stack (cloudformation/deploy.sh): settings from .env.deploy (see
+# .env.deploy.example), overridden by the environment and make variables.
+deploy: lambda ## deploy the stack: uploads dist/mcp-dcr-lambda.zip to CODE_BUCKET, image from GATEWAY_IMAGE or dist/image-uri
+	cloudformation/deploy.sh deploy
+
+outputs: ## write the stack's outputs to .env (tools/stackenv; FORCE=1 overwrites a hand-written .env)
+	cloudformation/deploy.sh outputs
+
+destroy: ## delete the stack and everything in it (CONFIRM=<stack name>; lifts deletion protection first)
+	cloudformation/deploy.sh destroy
 
 # npm ci only when the lockfile changed since the last install.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json
