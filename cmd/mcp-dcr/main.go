@@ -3,8 +3,9 @@
 // app clients, the RFC 8414 metadata document Cognito lacks, and a bridge
 // for Client ID Metadata Documents.
 //
-// Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves API Gateway
-// events (HTTP API payload 2.0 and REST payload 1.0) and runs gc on
+// Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves Application Load
+// Balancer target-group events (the stack's layout) and API Gateway events
+// (HTTP API payload 2.0 and REST payload 1.0) and runs gc on
 // EventBridge scheduled events, from the same handler `mcp-dcr serve` uses.
 // Otherwise the subcommands are serve, gc [--dry-run], table create and
 // version. Configuration: --config YAML file, .env, MCPDCR_* environment.
