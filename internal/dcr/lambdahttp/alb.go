@@ -35,18 +35,7 @@ func serveALB(ctx context.Context, h http.Handler, raw json.RawMessage, log *slo
 		return albResponse{}, fmt.Errorf("lambdahttp: decode ALB target group event: %w", err)
 	}
 	multi := e.MultiValueHeaders != nil || e.MultiValueQueryStringParameters != nil
-	hdr := http.Header{}
-	if multi {
-		for k, vs := range e.MultiValueHeaders {
-			for _, v := range vs {
-				hdr.Add(k, v)
-			}
-		}
-	} else {
-		for k, v := range e.Headers {
-			hdr.Set(k, v)
-		}
-	}
+	hdr := eventHeader(multi, e.MultiValueHeaders, e.Headers)
 	rec := newRecorder()
 	rawQuery, err := albQuery(&e, multi)
 	var req *http.Request

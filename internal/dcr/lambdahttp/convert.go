@@ -60,18 +60,7 @@ func serveV1(ctx context.Context, h http.Handler, raw json.RawMessage) (events.A
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return events.APIGatewayProxyResponse{}, fmt.Errorf("lambdahttp: decode payload 1.0 event: %w", err)
 	}
-	hdr := http.Header{}
-	if len(e.MultiValueHeaders) > 0 {
-		for k, vs := range e.MultiValueHeaders {
-			for _, v := range vs {
-				hdr.Add(k, v)
-			}
-		}
-	} else {
-		for k, v := range e.Headers {
-			hdr.Set(k, v)
-		}
-	}
+	hdr := eventHeader(len(e.MultiValueHeaders) > 0, e.MultiValueHeaders, e.Headers)
 	q := url.Values{}
 	if len(e.MultiValueQueryStringParameters) > 0 {
 		for k, vs := range e.MultiValueQueryStringParameters {
@@ -193,3 +182,22 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 var _ http.ResponseWriter = (*recorder)(nil)
+
+// eventHeader builds a request header from an event's multi-value headers
+// (when multi) or its single-value ones: REST (payload 1.0) and ALB events
+// carry one form or the other.
+func eventHeader(multi bool, mv map[string][]string, sv map[string]string) http.Header {
+	hdr := http.Header{}
+	if multi {
+		for k, vs := range mv {
+			for _, v := range vs {
+				hdr.Add(k, v)
+			}
+		}
+		return hdr
+	}
+	for k, v := range sv {
+		hdr.Set(k, v)
+	}
+	return hdr
+}
