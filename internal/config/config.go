@@ -51,6 +51,13 @@ type Config struct {
 	RequiredScopes []string `mapstructure:"required_scopes"`
 	// ScopesSupported is what PRM advertises (default: the required scopes).
 	ScopesSupported []string `mapstructure:"scopes_supported"`
+	// ScopeImplies maps a broader scope to the narrower scopes it implies
+	// (MCP 2026-07-28 authorization: "a broader scope implies narrower
+	// ones"), for example mcp:admin: [mcp:write, mcp:read]. Implication is
+	// transitive. A token granted the broader scope passes every check of an
+	// implied one: required scopes, tool/resource/prompt scopes and list
+	// filtering. Empty: scopes compare exactly (RFC 6749 §3.3).
+	ScopeImplies map[string][]string `mapstructure:"scope_implies"`
 	// Routes are the protected MCP endpoints (default one builtin route at /mcp).
 	Routes []Route `mapstructure:"routes"`
 	// AllowedOrigins are the browser origins accepted on MCP routes, besides

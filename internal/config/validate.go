@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -58,6 +59,10 @@ func (c *Config) Validate() error {
 	}
 	checkScopes(bad, "required_scopes", c.RequiredScopes)
 	checkScopes(bad, "scopes_supported", c.ScopesSupported)
+	for _, k := range slices.Sorted(maps.Keys(c.ScopeImplies)) {
+		checkScopes(bad, "scope_implies", []string{k})
+		checkScopes(bad, "scope_implies."+k, c.ScopeImplies[k])
+	}
 	for _, o := range c.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
 			bad("allowed_origins", "%v", err)

@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -22,9 +23,37 @@ type OIDCProvider struct {
 // given resource indicators and grants scopes on them (default mcp:tools).
 func StartOIDCProvider(t testing.TB, resources []string, scopes ...string) *OIDCProvider {
 	t.Helper()
+	return StartOIDCProviderWith(t, OIDCProviderOptions{Resources: resources, Scopes: scopes})
+}
+
+// OIDCProviderOptions configures StartOIDCProviderWith.
+type OIDCProviderOptions struct {
+	// Resources are the only accepted resource indicators (RFC 8707); none
+	// means every resource parameter is refused with invalid_target, as a
+	// default oidc-provider does.
+	Resources []string
+	// Scopes are granted on the resources (default mcp:tools).
+	Scopes []string
+	// Clients are pre-registered clients' metadata (oidc-provider's clients
+	// option: client_id, client_secret, redirect_uris, grant_types,
+	// token_endpoint_auth_method, ...).
+	Clients []map[string]any
+}
+
+// StartOIDCProviderWith is StartOIDCProvider with pre-registered clients.
+func StartOIDCProviderWith(t testing.TB, o OIDCProviderOptions) *OIDCProvider {
+	t.Helper()
 	dir := NodeModules(t)
+	resources, scopes := o.Resources, o.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{"mcp:tools"}
+	}
+	clients := []byte("[]")
+	if len(o.Clients) > 0 {
+		var err error
+		if clients, err = json.Marshal(o.Clients); err != nil {
+			t.Fatalf("oidc-provider clients: %v", err)
+		}
 	}
 	p := Start(t, ProcessSpec{
 		Name: "oidc-provider",
@@ -34,6 +63,7 @@ func StartOIDCProvider(t testing.TB, resources []string, scopes ...string) *OIDC
 			fmt.Sprintf("PORT=%d", FreePort(t)),
 			"RESOURCES=" + strings.Join(resources, ","),
 			"SCOPES=" + strings.Join(scopes, ","),
+			"CLIENTS=" + string(clients),
 		},
 		Dir:     dir,
 		Ready:   func(line string) bool { return strings.HasPrefix(line, "READY http://127.0.0.1:") },

@@ -4,8 +4,11 @@
 //
 // Usage:
 //   node oidc-provider.mjs [--port 0] [--resources URL[,URL...]] [--scopes S[,S...]]
-//                          [--default-account alice]
-// or the same through the environment: PORT, RESOURCES, SCOPES, DEFAULT_ACCOUNT.
+//                          [--default-account alice] [--clients JSON]
+// or the same through the environment: PORT, RESOURCES, SCOPES, DEFAULT_ACCOUNT, CLIENTS.
+// CLIENTS is a JSON array of pre-registered clients' metadata (oidc-provider's
+// `clients` option: client_id, client_secret, redirect_uris, ...), for tests of
+// confidential clients that do not register themselves.
 //
 // What it does:
 //   - binds 127.0.0.1 only (port 0 picks a free one); issuer is http://127.0.0.1:<port>
@@ -39,6 +42,7 @@ const { values: opts } = parseArgs({
     resources: { type: 'string', default: process.env.RESOURCES ?? '' },
     scopes: { type: 'string', default: process.env.SCOPES ?? 'mcp:tools' },
     'default-account': { type: 'string', default: process.env.DEFAULT_ACCOUNT ?? 'alice' },
+    clients: { type: 'string', default: process.env.CLIENTS ?? '[]' },
   },
 });
 
@@ -47,6 +51,15 @@ const RESOURCES = new Set(list(opts.resources));
 const SCOPES = list(opts.scopes);
 const DEFAULT_ACCOUNT = opts['default-account'];
 const ACCOUNT_RE = /^[A-Za-z0-9._@+-]{1,64}$/;
+
+let CLIENTS;
+try {
+  CLIENTS = JSON.parse(opts.clients);
+  if (!Array.isArray(CLIENTS)) throw new Error('not an array');
+} catch (err) {
+  console.error(`oidc-provider.mjs: CLIENTS must be a JSON array of client metadata: ${err.message}`);
+  process.exit(2);
+}
 
 if (RESOURCES.size === 0) {
   console.error('oidc-provider.mjs: no RESOURCES configured; every resource will be refused');
@@ -77,6 +90,7 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   jwks: { keys: [signingJwk] },
+  clients: CLIENTS,
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   scopes: ['openid', 'offline_access', ...SCOPES],
   claims: { openid: ['sub'], profile: ['preferred_username'] },
