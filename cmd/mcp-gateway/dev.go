@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cimd"
 	"github.com/mcp-gateway/mcp-gateway/internal/devidp"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 )
@@ -21,8 +24,9 @@ import (
 const devScope = "mcp:tools"
 
 func devCmd() *cobra.Command {
-	var listen, idpListen, logLevel string
+	var listen, idpListen, logLevel, cimdRootCA string
 	var routes []string
+	var cimdLoopback bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the gateway with built-in tools and a development authorization server (loopback only, no cloud)",
@@ -32,12 +36,17 @@ func devCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runDev(cmd.Context(), cmd.OutOrStdout(), devOptions{listen: listen, idpListen: idpListen, logLevel: logLevel, routes: extra})
+			return runDev(cmd.Context(), cmd.OutOrStdout(), devOptions{listen: listen, idpListen: idpListen, logLevel: logLevel, routes: extra,
+				cimdAllowLoopback: cimdLoopback, cimdRootCA: cimdRootCA})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", config.DefaultListen, "gateway address (loopback only)")
 	cmd.Flags().StringVar(&idpListen, "idp-listen", "127.0.0.1:8081", "development authorization server address (loopback only)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().BoolVar(&cimdLoopback, "insecure-cimd-allow-loopback", false,
+		"TESTS ONLY: let the development authorization server fetch Client ID Metadata Documents from loopback https hosts (https://127.0.0.1:PORT/...)")
+	cmd.Flags().StringVar(&cimdRootCA, "insecure-cimd-root-ca", "",
+		"TESTS ONLY: PEM file of CA certificates trusted, besides the system roots, for Client ID Metadata Document hosts")
 	cmd.Flags().StringArrayVar(&routes, "route", nil, `extra route PATH=UPSTREAM (an http(s) MCP URL or a stdio command), repeatable; e.g. --route '/mcp/everything=npx -y @modelcontextprotocol/server-everything stdio'`)
 	return cmd
 }
@@ -60,6 +69,34 @@ func loopbackListen(flag, addr string) (net.Listener, error) {
 type devOptions struct {
 	listen, idpListen, logLevel string
 	routes                      []config.Route
+	// cimdAllowLoopback and cimdRootCA are the test-mode switches of the
+	// Client ID Metadata Document fetcher (cimd.FetcherOptions
+	// InsecureAllowLoopback and RootCAs).
+	cimdAllowLoopback bool
+	cimdRootCA        string
+}
+
+// cimdOptions turns the --insecure-cimd-* switches into fetcher options.
+// The CA file adds to the system roots, so public documents (Claude Code's)
+// still verify; it must hold at least one PEM certificate.
+func (o devOptions) cimdOptions() (cimd.FetcherOptions, error) {
+	fo := cimd.FetcherOptions{InsecureAllowLoopback: o.cimdAllowLoopback}
+	if o.cimdRootCA == "" {
+		return fo, nil
+	}
+	pem, err := os.ReadFile(o.cimdRootCA)
+	if err != nil {
+		return fo, fmt.Errorf("--insecure-cimd-root-ca: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return fo, fmt.Errorf("--insecure-cimd-root-ca %s: no PEM certificate found", o.cimdRootCA)
+	}
+	fo.RootCAs = pool
+	return fo, nil
 }
 
 // parseDevRoutes turns --route PATH=UPSTREAM flags into routes next to the
@@ -78,6 +115,10 @@ func parseDevRoutes(flags []string) ([]config.Route, error) {
 
 func runDev(ctx context.Context, out io.Writer, o devOptions) error {
 	listen, idpListen, logLevel := o.listen, o.idpListen, o.logLevel
+	fetchOpts, err := o.cimdOptions()
+	if err != nil {
+		return err
+	}
 	gwLn, err := loopbackListen("listen", listen)
 	if err != nil {
 		return err
@@ -98,9 +139,13 @@ func runDev(ctx context.Context, out io.Writer, o devOptions) error {
 		resources = append(resources, gateway.ResourceURL(publicURL, r.Path))
 	}
 
-	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: resources, Scopes: []string{devScope}, Logger: log})
+	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: resources, Scopes: []string{devScope}, Logger: log, CIMD: fetchOpts})
 	if err != nil {
 		return err
+	}
+	if o.cimdAllowLoopback || o.cimdRootCA != "" {
+		log.Warn("dev authorization server: insecure Client ID Metadata Document test mode",
+			"allow_loopback", o.cimdAllowLoopback, "extra_root_ca", o.cimdRootCA)
 	}
 	cfg := &config.Config{
 		Listen: gwLn.Addr().String(), PublicURL: publicURL, Issuer: issuer, Provider: "generic",
@@ -147,7 +192,8 @@ func printDevBanner(out io.Writer, mcpURL, issuer, id, secret, token string) {
 mcp-gateway %s — development mode (loopback only; logins are auto-approved, do not expose)
 
   MCP server URL         %s
-  Authorization server   %s   (discovery, DCR, code + PKCE, refresh, client credentials)
+  Authorization server   %s   (discovery, DCR, CIMD, code + PKCE, refresh, client credentials)
+                         local-only: loopback or app-scheme redirect URIs, loopback browser origins
   Dev client             id %s  secret %s
   Scope                  %s     (use login_hint=<name> in /authorize to choose the user)
 

@@ -17,12 +17,17 @@ const maxLoginHint = 256
 // handleAuthorize implements the RFC 6749 §4.1.1 authorization endpoint,
 // auto-approved: no user is authenticated and no consent is asked; the
 // subject is login_hint or the default subject. Order of checks: client_id
-// and redirect_uri first, whose failures are shown as a 400 JSON error and
-// never redirected (RFC 6749 §4.1.2.1); everything else is redirected back
-// with error, state and iss. PKCE S256 is required (plain refused, RFC 7636
+// (a registered client, or an https URL whose Client ID Metadata Document
+// is fetched, see documentClient) and redirect_uri (matchRedirect: listed
+// for the client, port-agnostic for portless loopback registrations, and
+// local-only), whose failures are shown as a 400 JSON error and never
+// redirected (RFC 6749 §4.1.2.1); everything else is redirected back with
+// error, state and iss. PKCE S256 is required (plain refused, RFC 7636
 // §4.2, OAuth 2.1); `resource` (RFC 8707 §2) is optional but must name a
-// configured resource; `scope` must be known. NOT checked: nonce format,
-// prompt, max_age, request objects, the client's registered scope.
+// configured resource; `scope` must be known to this server. NOT checked:
+// nonce format, prompt, max_age, request objects, the client's registered
+// (or documented) scope: a client may ask for any configured scope at any
+// time, so step-up needs no new registration.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if e := parseForm(r); e != nil {
 		writeError(w, e)
@@ -38,7 +43,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newErr(errInvalidRequest, "client_id is required"))
 		return
 	}
-	c := s.lookupClient(clientID)
+	c, e := s.resolveClient(r.Context(), clientID, true)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
 	if c == nil {
 		writeError(w, newErr(errInvalidRequest, "unknown client_id"))
 		return
@@ -48,9 +57,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	redirectURI, ok := c.matchRedirect(requested)
-	if !ok {
-		writeError(w, newErr(errInvalidRequest, "redirect_uri is missing or does not match a registered redirect URI"))
+	redirectURI, e := c.matchRedirect(requested)
+	if e != nil {
+		s.log.Info("devidp: authorization refused", "client_id", c.ID, "description", e.Description)
+		writeError(w, e)
 		return
 	}
 	state := q.Get("state")

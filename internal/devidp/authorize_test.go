@@ -18,6 +18,7 @@ func TestAuthorizeNoRedirect(t *testing.T) {
 		{"missing client_id", func(q url.Values) { q.Del("client_id") }},
 		{"unknown client_id", func(q url.Values) { q.Set("client_id", "nope") }},
 		{"redirect mismatch path", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:33418/other") }},
+		{"registered port must match", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:50123/callback") }},
 		{"redirect mismatch host", func(q url.Values) { q.Set("redirect_uri", "http://localhost:33418/callback") }},
 		{"redirect mismatch query", func(q url.Values) { q.Set("redirect_uri", testRedirect+"?x=1") }},
 		{"redirect https instead of http", func(q url.Values) { q.Set("redirect_uri", "https://127.0.0.1:33418/callback") }},
@@ -95,12 +96,13 @@ func TestAuthorizeSuccess(t *testing.T) {
 		wantResource string
 	}{
 		{name: "exact match", registered: testRedirect, redirect: testRedirect, wantRedirect: testRedirect},
-		{name: "loopback port may differ", registered: testRedirect, redirect: "http://127.0.0.1:50123/callback", wantRedirect: "http://127.0.0.1:50123/callback"},
 		{name: "loopback without port registered", registered: "http://127.0.0.1/callback", redirect: "http://127.0.0.1:50123/callback", wantRedirect: "http://127.0.0.1:50123/callback"},
-		{name: "ipv6 loopback port may differ", registered: "http://[::1]:1/cb", redirect: "http://[::1]:2/cb", wantRedirect: "http://[::1]:2/cb"},
+		{name: "localhost without port registered", registered: "http://localhost/callback", redirect: "http://localhost:54321/callback", wantRedirect: "http://localhost:54321/callback"},
+		{name: "ipv6 loopback without port registered", registered: "http://[::1]/cb", redirect: "http://[::1]:2/cb", wantRedirect: "http://[::1]:2/cb"},
 		{name: "private-use scheme", registered: "cursor://anysphere.cursor-mcp/oauth/callback", redirect: "cursor://anysphere.cursor-mcp/oauth/callback", wantRedirect: "cursor://anysphere.cursor-mcp/oauth/callback"},
+		{name: "reverse-domain private-use scheme", registered: "com.example.app:/oauth2redirect", redirect: "com.example.app:/oauth2redirect", wantRedirect: "com.example.app:/oauth2redirect"},
 		{name: "omitted with single registered uri", registered: testRedirect, wantRedirect: testRedirect},
-		{name: "existing query kept", registered: "https://app.example/cb?tenant=a", redirect: "https://app.example/cb?tenant=a", wantRedirect: "https://app.example/cb?tenant=a"},
+		{name: "existing query kept", registered: "http://127.0.0.1:5000/cb?tenant=a", redirect: "http://127.0.0.1:5000/cb?tenant=a", wantRedirect: "http://127.0.0.1:5000/cb?tenant=a"},
 		{name: "login_hint chooses subject", registered: testRedirect, redirect: testRedirect, wantRedirect: testRedirect,
 			mod: func(q url.Values) { q.Set("login_hint", "alice@example.com") }, wantSubject: "alice@example.com"},
 		{name: "scope subset kept", registered: testRedirect, redirect: testRedirect, wantRedirect: testRedirect,
@@ -171,7 +173,7 @@ func TestAuthorizeSuccess(t *testing.T) {
 
 func TestAuthorizeRedirectRequiredWithSeveralRegistered(t *testing.T) {
 	f := newFixture(t)
-	_, m := f.register(`{"redirect_uris":["` + testRedirect + `","https://app.example/cb"]}`)
+	_, m := f.register(`{"redirect_uris":["` + testRedirect + `","http://localhost:1234/cb"]}`)
 	q := authParams(m["client_id"].(string))
 	q.Del("redirect_uri")
 	if w := f.authorize(q); w.Code != http.StatusBadRequest || w.Header().Get("Location") != "" {

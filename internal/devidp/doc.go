@@ -8,7 +8,9 @@
 //
 //   - RFC 8414 authorization server metadata (also served as an OpenID
 //     Connect discovery document),
-//   - RFC 7591 dynamic client registration (in memory),
+//   - RFC 7591 dynamic client registration (in memory) and Client ID
+//     Metadata Documents (an https URL as client_id, fetched with the
+//     internal/dcr/cimd fetcher; public clients),
 //   - the authorization code grant with PKCE S256 (RFC 7636), auto-approved:
 //     /authorize redirects straight back with a code, there is no login page
 //     and no consent screen; the user is whoever `login_hint` names,
@@ -18,6 +20,20 @@
 //     client, the client credentials grant,
 //   - RFC 9207 `iss` in authorization responses, RFC 7009 revocation of
 //     refresh tokens.
+//
+// It stays local: it binds to loopback (cmd/mcp-gateway), admits only
+// loopback http(s) redirect URIs and native apps' private-use schemes (never
+// a web site, and no scheme a web page can claim; see validateRedirectURI),
+// and answers browsers only from loopback origins (see checkOrigin). So a
+// web page the developer visits can neither register a client that
+// receives the auto-approved dev user's code nor read any answer.
+//
+// Scopes and step-up: an authorization request may name any configured
+// scope (and openid, profile, email, offline_access), whatever the client
+// registered or its metadata document says; a request naming none of the
+// configured scopes gets all of them. A client that needs more scope after a
+// 403 insufficient_scope simply authorizes again with the wider scope, with
+// the same registration; a refresh may only narrow the original grant.
 //
 // What it deliberately does not do: authenticate users, ask for consent,
 // persist anything (clients, codes and refresh tokens live in memory and

@@ -8,7 +8,11 @@ import (
 )
 
 // metadata is the RFC 8414 §2 document, with the OpenID Connect Discovery
-// 1.0 §3 members that make it usable as an openid-configuration too.
+// 1.0 §3 members that make it usable as an openid-configuration too, and
+// client_id_metadata_document_supported (CIMD draft §5): clients such as
+// Claude Code then use their document URL as client_id instead of
+// registering; "none" is among the token endpoint auth methods, which
+// Claude also requires before it uses CIMD.
 func (s *Server) metadata() oauthmeta.AuthorizationServerMetadata {
 	scopes := append([]string{}, s.scopes...) // [] rather than null when empty
 	authMethods := []string{authNone, authBasic, authPost}
@@ -29,7 +33,7 @@ func (s *Server) metadata() oauthmeta.AuthorizationServerMetadata {
 		SubjectTypesSupported:                  []string{"public"},
 		IDTokenSigningAlgValuesSupported:       []string{"RS256"},
 		AuthorizationResponseIssParameter:      true,
-		ClientIDMetadataDocumentSupported:      false,
+		ClientIDMetadataDocumentSupported:      true,
 	}
 }
 

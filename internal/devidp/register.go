@@ -38,8 +38,10 @@ type registrationResponse struct {
 }
 
 // handleRegister implements RFC 7591 §3 dynamic client registration, open to
-// anyone (no initial access token). Rules: redirect_uris required and each
-// valid per validateRedirectURI; grant_types a subset of authorization_code
+// anyone (no initial access token) but local-only. Rules: redirect_uris
+// required and each valid per validateRedirectURI (loopback or a private-use
+// scheme; an https web redirect such as claude.ai's is refused with
+// invalid_redirect_uri, RFC 7591 §3.2.2); grant_types a subset of authorization_code
 // and refresh_token containing authorization_code (default
 // [authorization_code]); response_types only "code"; token_endpoint_auth_method
 // none (the default here, unlike RFC 7591's client_secret_basic),

@@ -18,6 +18,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cimd"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -56,6 +57,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// CIMD configures how Client ID Metadata Documents are fetched when a
+	// client_id is an https URL (draft-ietf-oauth-client-id-metadata-document;
+	// see resolveClient). The zero value is the production-grade fetcher:
+	// public hosts only, system roots. InsecureAllowLoopback and RootCAs
+	// exist for tests (`mcp-gateway dev --insecure-cimd-allow-loopback
+	// --insecure-cimd-root-ca FILE`). A nil CIMD.Now takes Now.
+	CIMD cimd.FetcherOptions
 }
 
 // Server is an in-memory OAuth 2.1 authorization server for development.
@@ -72,6 +80,8 @@ type Server struct {
 	refTTL    time.Duration
 	log       *slog.Logger
 	now       func() time.Time
+
+	fetcher *cimd.Fetcher
 
 	signKey jwk.Key // private, with kid and alg
 	pubSet  jwk.Set
@@ -143,6 +153,11 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	fo := opts.CIMD
+	if fo.Now == nil {
+		fo.Now = s.now
+	}
+	s.fetcher = cimd.NewFetcher(fo)
 	if err := s.initKeys(); err != nil {
 		return nil, err
 	}
@@ -217,8 +232,10 @@ func (s *Server) DevClient() (clientID, clientSecret string) {
 
 // Handler returns the HTTP handler serving every endpoint under the issuer.
 // Metadata, /jwks, /register, /token and /revoke answer CORS preflights and
-// carry `Access-Control-Allow-Origin: *` for browser clients; /authorize does
-// not need CORS (it is a top-level navigation).
+// echo a loopback Origin in `Access-Control-Allow-Origin` for browser
+// clients such as the MCP Inspector; /authorize does not need CORS (it is a
+// top-level navigation). Requests from any other Origin are refused with 403
+// on every endpoint (see checkOrigin).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	seen := map[string]bool{}
@@ -244,8 +261,9 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// route dispatches by method, caps the body, answers CORS preflights when
-// cors is set and refuses other methods with 405 in the JSON error format.
+// route applies the Origin rule (checkOrigin), dispatches by method, caps
+// the body, answers CORS preflights when cors is set and refuses other
+// methods with 405 in the JSON error format.
 func route(cors bool, methods map[string]http.HandlerFunc) http.Handler {
 	allow := make([]string, 0, len(methods)+1)
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
@@ -258,10 +276,11 @@ func route(cors bool, methods map[string]http.HandlerFunc) http.Handler {
 	}
 	allowList := strings.Join(allow, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !checkOrigin(w, r, cors) {
+			return
+		}
 		if cors {
 			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", "*")
-			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", allowList)
 				reqHeaders := r.Header.Get("Access-Control-Request-Headers")

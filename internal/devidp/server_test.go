@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestMetadataGolden(t *testing.T) {
 	var first []byte
 	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
 		w := f.do(httptest.NewRequest(http.MethodGet, path, nil))
-		if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Header().Get("Content-Type") != "application/json" {
+		if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" {
 			t.Fatalf("%s: %d %v", path, w.Code, w.Header())
 		}
 		var pretty bytes.Buffer
@@ -59,7 +60,7 @@ func TestIssuerWithPath(t *testing.T) {
 func TestJWKSEndpoint(t *testing.T) {
 	f := newFixture(t)
 	w := f.do(httptest.NewRequest(http.MethodGet, "/jwks", nil))
-	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+	if w.Code != 200 {
 		t.Fatalf("jwks: %d", w.Code)
 	}
 	set, err := jwk.Parse(w.Body.Bytes())
@@ -75,7 +76,9 @@ func TestJWKSEndpoint(t *testing.T) {
 	}
 }
 
-func TestCORS(t *testing.T) {
+// TestCORSPreflight: CORS routes answer a preflight from a loopback origin
+// by echoing it; /authorize has no CORS.
+func TestCORSPreflight(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
 		path      string
@@ -104,12 +107,97 @@ func TestCORS(t *testing.T) {
 				}
 				return
 			}
-			if w.Code != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+			if w.Code != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "http://localhost:6274" ||
 				!strings.Contains(h.Get("Access-Control-Allow-Methods"), tt.wantAllow) ||
-				!strings.Contains(h.Get("Access-Control-Allow-Headers"), "mcp-protocol-version") {
+				!strings.Contains(h.Get("Access-Control-Allow-Headers"), "mcp-protocol-version") ||
+				!slices.Contains(h.Values("Vary"), "Origin") {
 				t.Fatalf("preflight: %d %v", w.Code, h)
 			}
 		})
+	}
+}
+
+// TestCORSOriginLocalOnly: only loopback origins are echoed; any other
+// origin gets 403 and no CORS headers, on preflights and real requests, so
+// a web page elsewhere can neither read answers nor post blindly.
+func TestCORSOriginLocalOnly(t *testing.T) {
+	tests := []struct {
+		origin  string // "" sends none
+		allowed bool
+	}{
+		{"", true},
+		{"http://localhost:6274", true},
+		{"http://127.0.0.1:3000", true},
+		{"http://[::1]:8000", true},
+		{"http://localhost", true},
+		{"https://localhost:8443", true},
+		{"https://evil.example", false},
+		{"http://evil.example:6274", false},
+		{"https://claude.ai", false},
+		{"http://localhost.evil.example", false},
+		{"http://127.0.0.1.nip.io", false},
+		{"null", false},
+		{"http://localhost:6274/path", false},
+		{"file://", false},
+		{"vscode-webview://abc", false},
+	}
+	requests := []struct {
+		method, path, body, ctype string
+	}{
+		{http.MethodGet, "/.well-known/oauth-authorization-server", "", ""},
+		{http.MethodOptions, "/register", "", ""},
+		{http.MethodPost, "/register", `{"redirect_uris":["http://127.0.0.1/cb"]}`, "application/json"},
+		{http.MethodPost, "/token", "grant_type=client_credentials", "application/x-www-form-urlencoded"},
+		{http.MethodPost, "/authorize", "client_id=x", "application/x-www-form-urlencoded"},
+	}
+	for _, tt := range tests {
+		for _, rq := range requests {
+			t.Run(tt.origin+" "+rq.method+" "+rq.path, func(t *testing.T) {
+				f := newFixture(t)
+				r := httptest.NewRequest(rq.method, rq.path, strings.NewReader(rq.body))
+				if rq.ctype != "" {
+					r.Header.Set("Content-Type", rq.ctype)
+				}
+				if tt.origin != "" {
+					r.Header.Set("Origin", tt.origin)
+				}
+				if rq.method == http.MethodOptions {
+					r.Header.Set("Access-Control-Request-Method", "POST")
+				}
+				w := f.do(r)
+				h := w.Header()
+				if !slices.Contains(h.Values("Vary"), "Origin") {
+					t.Errorf("no Vary: Origin: %v", h)
+				}
+				acao := h.Get("Access-Control-Allow-Origin")
+				if !tt.allowed {
+					if w.Code != http.StatusForbidden || acao != "" || h.Get("Access-Control-Allow-Methods") != "" ||
+						!strings.Contains(decode(t, w)["error_description"].(string), "local-only") {
+						t.Fatalf("foreign origin: %d %v %s", w.Code, h, w.Body)
+					}
+					if rq.path == "/register" && len(f.s.clients) != 1 {
+						t.Fatal("a client was registered from a foreign origin")
+					}
+					return
+				}
+				if w.Code == http.StatusForbidden {
+					t.Fatalf("loopback origin refused: %s", w.Body)
+				}
+				if rq.path != "/authorize" && acao != tt.origin {
+					t.Errorf("Access-Control-Allow-Origin = %q, want %q", acao, tt.origin)
+				}
+			})
+		}
+	}
+}
+
+func TestCORSRepeatedOriginRefused(t *testing.T) {
+	f := newFixture(t)
+	r := httptest.NewRequest(http.MethodGet, "/jwks", nil)
+	r.Header.Add("Origin", "http://localhost:1")
+	r.Header.Add("Origin", "https://evil.example")
+	if w := f.do(r); w.Code != http.StatusForbidden || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("repeated Origin: %d %v", w.Code, w.Header())
 	}
 }
 

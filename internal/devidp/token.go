@@ -92,7 +92,9 @@ func readPostForm(r *http.Request) (url.Values, *oauthError) {
 // Using two methods at once is invalid_request; any failure to identify or
 // authenticate the client is a 401 invalid_client, with a Basic challenge
 // when Basic was tried (RFC 6749 §5.2). The method must be the one the
-// client registered (the dev client accepts both secret methods).
+// client registered (the dev client accepts both secret methods). A client_id
+// that is an https URL names a Client ID Metadata Document client: public,
+// method none, looked up or, when no longer known, fetched again.
 func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, *oauthError) {
 	unauthorized := func(basic bool, desc string) *oauthError {
 		return &oauthError{Code: errInvalidClient, Description: desc, Status: http.StatusUnauthorized, BasicChallenge: basic}
@@ -118,7 +120,7 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 		if formID != "" && formID != id {
 			return nil, newErr(errInvalidRequest, "client_id in the body differs from the Basic credentials")
 		}
-		c := s.lookupClient(id)
+		c := s.lookupClient(id) // a metadata-document client never has a secret
 		if c == nil || !c.acceptsAuth(authBasic) || !c.secretMatches(secret) {
 			return nil, unauthorized(true, "client authentication failed")
 		}
@@ -127,7 +129,10 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 	if formID == "" {
 		return nil, unauthorized(false, "client authentication required")
 	}
-	c := s.lookupClient(formID)
+	c, e := s.resolveClient(r.Context(), formID, false)
+	if e != nil {
+		return nil, unauthorized(false, e.Description)
+	}
 	if c == nil {
 		return nil, unauthorized(false, "unknown client")
 	}
