@@ -1,9 +1,10 @@
 // Command mcp-gateway is an OAuth 2.1 resource server for the Model Context
 // Protocol: it verifies access tokens from an external IdP and serves MCP.
 //
-// Subcommands: serve (production, from configuration), dev (gateway plus a
-// development authorization server, loopback only), doctor (probe an IdP and
-// predict what MCP clients will hit) and version.
+// Subcommands: serve (production, from configuration), validate (check the
+// configuration serve would load, every problem at once), dev (gateway plus
+// a development authorization server, loopback only), doctor (probe an IdP
+// and predict what MCP clients will hit) and version.
 package main
 
 import (
@@ -27,7 +28,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), devCmd(), doctorCmd(), versionCmd())
+	root.AddCommand(serveCmd(), validateCmd(), devCmd(), doctorCmd(), versionCmd())
 	return root
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/spf13/cobra"
-
-	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
 func serveCmd() *cobra.Command {
@@ -13,7 +11,7 @@ func serveCmd() *cobra.Command {
 		Short: "Serve the gateway from configuration (--config file, .env, MCPGW_* environment)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(config.LoadOptions{File: file})
+			cfg, err := loadConfig(file) // the checks of `mcp-gateway validate`
 			if err != nil {
 				return err
 			}

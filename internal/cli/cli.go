@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -38,13 +39,21 @@ func VersionCmd(name, version string) *cobra.Command {
 }
 
 // Main runs root until SIGINT or SIGTERM cancels its context, printing an
-// error as "<name>: <error>" and exiting 1 on failure.
+// error as "<name>: <error>" on stderr and exiting 1 on failure (see Run).
 func Main(name string, root *cobra.Command) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := root.ExecuteContext(ctx)
+	code := Run(ctx, name, root, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, name+":", err)
-		os.Exit(1)
+	os.Exit(code)
+}
+
+// Run executes root with ctx and returns the process exit code: 0, or 1
+// after writing "<name>: <error>" and a newline to stderr. Main uses it;
+// tests call it to see exactly what a user sees.
+func Run(ctx context.Context, name string, root *cobra.Command, stderr io.Writer) int {
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, name+":", err)
+		return 1
 	}
+	return 0
 }

@@ -53,6 +53,10 @@ func TestValidateProblems(t *testing.T) {
 		{"bad transport", func(c *Config) {
 			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Transport: "ws"}}
 		}, "routes[0].transport"},
+		{"ftp upstream", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "ftp://files.example/mcp"}} },
+			`routes[0].upstream: "ftp://files.example/mcp": scheme ftp is not supported; an upstream is builtin, an http(s):// MCP URL or a stdio command`},
+		{"websocket upstream", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "WS://up.example/mcp"}} },
+			`routes[0].upstream: "WS://up.example/mcp": scheme ws is not supported`},
 		{"transport on stdio", func(c *Config) { c.Routes = []Route{{Path: "/mcp", Upstream: "npx srv", Transport: "sse"}} }, "routes[0].transport"},
 		{"hmac without key", func(c *Config) {
 			c.Routes = []Route{{Path: "/mcp", Upstream: "https://up.example/mcp", Identity: "hmac"}}
@@ -154,8 +158,8 @@ func TestLoadFile(t *testing.T) {
 	if got := c.Routes[0].ToolScopes["echo"]; len(got) != 1 || got[0] != "mcp/echo" {
 		t.Fatalf("tool_scopes = %v", c.Routes[0].ToolScopes)
 	}
-	if got := strings.Join(c.ScopesSupported, ","); got != "mcp/tools,mcp/echo" {
-		t.Fatalf("scopes_supported default = %q", got)
+	if got := strings.Join(c.RouteScopes(c.Routes[0]), ","); got != "mcp/tools,mcp/echo" || c.ScopesSupported != nil {
+		t.Fatalf("route scopes = %q, scopes_supported = %v", got, c.ScopesSupported)
 	}
 	if got := c.AuthorizationServers; len(got) != 1 || got[0] != c.Issuer {
 		t.Fatalf("authorization_servers default = %v", got)
@@ -235,8 +239,8 @@ func TestLoadRoutesYAMLFromEnv(t *testing.T) {
 func TestOfflineAccessNeverSupported(t *testing.T) {
 	c := Config{PublicURL: "https://a.example", Issuer: "https://i.example", RequiredScopes: []string{"offline_access", "mcp"}}
 	c.ApplyDefaults()
-	if strings.Join(c.ScopesSupported, ",") != "mcp" {
-		t.Fatalf("scopes_supported = %v", c.ScopesSupported)
+	if got := c.RouteScopes(c.Routes[0]); strings.Join(got, ",") != "mcp" {
+		t.Fatalf("route scopes = %v", got)
 	}
 }
 
@@ -272,6 +276,15 @@ func TestRouteKinds(t *testing.T) {
 		{Route{Upstream: "http://127.0.0.1:3001/mcp"}, KindHTTP, ""},
 		{Route{Upstream: "npx -y @modelcontextprotocol/server-everything", Args: []string{"stdio"}}, KindStdio,
 			"npx|-y|@modelcontextprotocol/server-everything|stdio"},
+		// RFC 3986 §3.1: schemes are case-insensitive.
+		{Route{Upstream: "HTTPS://up.example/mcp"}, KindHTTP, ""},
+		// Anything scheme:// is a URL, never a command.
+		{Route{Upstream: "ftp://files.example/mcp"}, KindUnsupported, ""},
+		{Route{Upstream: "wss://up.example/mcp"}, KindUnsupported, ""},
+		{Route{Upstream: "git+ssh://git.example/repo"}, KindUnsupported, ""},
+		// A URL among the arguments does not make a command a URL.
+		{Route{Upstream: "npx mcp-remote https://up.example/mcp"}, KindStdio, "npx|mcp-remote|https://up.example/mcp"},
+		{Route{Upstream: "./bin/server --listen=unix:///tmp/s"}, KindStdio, "./bin/server|--listen=unix:///tmp/s"},
 	} {
 		if got := tt.r.Kind(); got != tt.kind {
 			t.Errorf("%q: kind %s, want %s", tt.r.Upstream, got, tt.kind)

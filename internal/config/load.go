@@ -1,16 +1,10 @@
 package config
 
 import (
-	"errors"
-	"fmt"
-	"os"
 	"reflect"
-	"strings"
+	"slices"
 
 	"github.com/go-viper/mapstructure/v2"
-	"github.com/joho/godotenv"
-	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
 )
 
 // EnvPrefix is the prefix of environment variables (MCPGW_ISSUER, ...).
@@ -28,16 +22,29 @@ type LoadOptions struct {
 }
 
 // Load reads configuration with precedence environment > .env > file >
-// defaults, applies defaults and validates. Unknown keys in the file are
-// errors (a typo must not silently drop a security setting).
+// defaults, applies defaults and validates. It is the one path `serve`,
+// `validate` and `doctor` take. On failure the error is [Problems]: every
+// problem at once, each with its source (file and line, or variable), in
+// this order: unknown keys at any depth and unknown MCPGW_* variables (a
+// typo must not silently drop a security setting), then values that do not
+// decode, then Validate's rules (leaving out keys that did not decode).
 func Load(opts LoadOptions) (*Config, error) {
 	var c Config
-	if err := decode(opts, EnvPrefix, Keys(), &c, routesFromText); err != nil {
-		return nil, err
+	in := read(opts, EnvPrefix, Keys(), reflect.TypeOf(c))
+	if len(in.fatal) > 0 {
+		return nil, in.fatal
 	}
+	ps, failed := in.decode(&c)
 	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
-		return nil, err
+	var rules []Problem
+	for _, p := range c.check() {
+		if !slices.ContainsFunc(failed, func(k string) bool { return underKey(p.Key, k) }) {
+			rules = append(rules, in.attribute(p))
+		}
+	}
+	sortProblems(rules)
+	if ps = append(ps, rules...); len(ps) > 0 {
+		return nil, ps
 	}
 	return &c, nil
 }
@@ -47,57 +54,45 @@ func Keys() []string { return keysOf(reflect.TypeOf(Config{})) }
 
 // decode is the loader every configuration shares: it reads the YAML file,
 // the .env file and the environment (variables prefix_KEY for each of keys)
-// and decodes exactly into target (unknown keys are
-// errors) with comma-separated lists, durations and the extra hooks.
+// and decodes into target, with comma-separated lists, durations and the
+// extra hooks. Unknown keys and variables, and values that do not decode,
+// are [Problems].
 func decode(opts LoadOptions, prefix string, keys []string, target any, hooks ...mapstructure.DecodeHookFunc) error {
-	env, err := environ(opts, prefix)
-	if err != nil {
-		return err
+	in := read(opts, prefix, keys, reflect.TypeOf(target).Elem())
+	if len(in.fatal) > 0 {
+		return in.fatal
 	}
-	v := viper.New()
-	if opts.File != "" {
-		v.SetConfigFile(opts.File)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return fmt.Errorf("config file %s: %w", opts.File, err)
-		}
-		if err := keepListCase(v, opts.File, keys); err != nil {
-			return err
-		}
-	}
-	for _, key := range keys {
-		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-		if val, ok := env[name]; ok {
-			v.Set(key, val)
-		}
-	}
-	all := append(append([]mapstructure.DecodeHookFunc{}, hooks...), commaList, mapstructure.StringToTimeDurationHookFunc())
-	if err := v.UnmarshalExact(target, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(all...))); err != nil {
-		return fmt.Errorf("config: %w", err)
+	if ps, _ := in.decode(target, hooks...); len(ps) > 0 {
+		return ps
 	}
 	return nil
 }
 
-// keepListCase re-reads the file's top-level list values and sets them on v
-// as written. Viper lower-cases every map key it reads, including keys of
-// maps inside lists, which would turn a route's tool_scopes entry
-// "getWeather" into "getweather" and an env entry "API_KEY" into "api_key".
-// Values set with v.Set keep the case of maps inside lists.
-func keepListCase(v *viper.Viper, file string, keys []string) error {
-	raw, err := os.ReadFile(file)
+// decode reports unknown keys and variables, decodes in.raw into target and
+// reports what did not decode; failed lists the keys that did not.
+func (in *input) decode(target any, hooks ...mapstructure.DecodeHookFunc) (ps Problems, failed []string) {
+	ps = append(in.unknownKeys(), in.unknownVariables()...)
+	sortProblems(ps)
+	all := append(append([]mapstructure.DecodeHookFunc{}, hooks...), shapeHook, commaList, durationHook)
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:           target,
+		WeaklyTypedInput: true,
+		DecodeHook:       mapstructure.ComposeDecodeHookFunc(all...),
+	})
 	if err != nil {
-		return fmt.Errorf("config file %s: %w", file, err)
+		panic(err) // a programming error: target is not a pointer
 	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return fmt.Errorf("config file %s: %w", file, err)
+	var bad []Problem
+	for _, p := range in.badText {
+		bad = append(bad, p)
+		failed = append(failed, p.Key)
 	}
-	for _, key := range keys {
-		if list, ok := doc[key].([]any); ok {
-			v.Set(key, list)
-		}
+	for _, f := range decodeFailures(dec.Decode(in.raw)) {
+		bad = append(bad, in.attribute(Problem{Key: f.key, Message: f.msg}))
+		failed = append(failed, f.key)
 	}
-	return nil
+	sortProblems(bad)
+	return append(ps, bad...), failed
 }
 
 // keysOf lists the mapstructure tags of a struct type's fields.
@@ -109,69 +104,4 @@ func keysOf(t reflect.Type) []string {
 		}
 	}
 	return keys
-}
-
-// environ returns the prefix_* variables of the .env file overlaid with
-// those of the environment.
-func environ(opts LoadOptions, prefix string) (map[string]string, error) {
-	list := opts.Environ
-	if list == nil {
-		list = os.Environ()
-	}
-	env := map[string]string{}
-	path := opts.DotEnv
-	if path == "" {
-		if _, err := os.Stat(".env"); err == nil {
-			path = ".env"
-		}
-	}
-	if path != "" {
-		fromFile, err := godotenv.Read(path)
-		if err != nil {
-			return nil, fmt.Errorf("dotenv %s: %w", path, err)
-		}
-		for k, val := range fromFile {
-			if strings.HasPrefix(k, prefix+"_") {
-				env[k] = val
-			}
-		}
-	}
-	for _, kv := range list {
-		k, val, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, prefix+"_") {
-			env[k] = val
-		}
-	}
-	return env, nil
-}
-
-// commaList turns "a, b,c" from the environment into a string slice.
-func commaList(from, to reflect.Type, data any) (any, error) {
-	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to.Elem().Kind() != reflect.String {
-		return data, nil
-	}
-	var out []string
-	for _, s := range strings.Split(data.(string), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// routesFromText lets MCPGW_ROUTES carry the routes list as YAML or JSON.
-func routesFromText(from, to reflect.Type, data any) (any, error) {
-	if from.Kind() != reflect.String || to != reflect.TypeOf([]Route{}) {
-		return data, nil
-	}
-	if strings.TrimSpace(data.(string)) == "" {
-		return []map[string]any{}, nil
-	}
-	// YAML 1.2 reads JSON too: MCPGW_ROUTES holds the `routes` list of a
-	// configuration file in either form (an SSM parameter on ECS).
-	var out []map[string]any
-	if err := yaml.Unmarshal([]byte(data.(string)), &out); err != nil {
-		return nil, errors.New("routes: MCPGW_ROUTES must be a YAML or JSON list of route objects: " + err.Error())
-	}
-	return out, nil
 }

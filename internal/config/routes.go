@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -65,18 +66,38 @@ const (
 	KindBuiltin = "builtin"
 	KindHTTP    = "http"
 	KindStdio   = "stdio"
+	// KindUnsupported is an upstream that looks like a URL (scheme://) with
+	// a scheme other than http or https: Validate refuses it rather than
+	// run it as a command.
+	KindUnsupported = "unsupported"
 )
 
-// Kind is "builtin", "http" (an http(s):// upstream) or "stdio".
+// urlLike matches an upstream that starts with an RFC 3986 §3.1 scheme and
+// "://".
+var urlLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// Kind is "builtin", "http" (an http(s):// upstream; the scheme is
+// case-insensitive), "unsupported" (any other scheme://) or "stdio".
 func (r Route) Kind() string {
-	switch {
+	switch scheme := r.Scheme(); {
 	case r.Upstream == BuiltinUpstream:
 		return KindBuiltin
-	case strings.HasPrefix(r.Upstream, "http://"), strings.HasPrefix(r.Upstream, "https://"):
+	case scheme == "":
+		return KindStdio
+	case scheme == "http", scheme == "https":
 		return KindHTTP
 	default:
-		return KindStdio
+		return KindUnsupported
 	}
+}
+
+// Scheme is the scheme of a URL-like upstream, lower-cased; "" otherwise.
+func (r Route) Scheme() string {
+	if !urlLike.MatchString(r.Upstream) {
+		return ""
+	}
+	scheme, _, _ := strings.Cut(r.Upstream, "://")
+	return strings.ToLower(scheme)
 }
 
 // Command is a stdio route's argv: the upstream's words then Args.
@@ -150,6 +171,8 @@ func (r Route) validateUpstream(key string, bad func(key, format string, args ..
 		if r.Transport != "" {
 			bad(key+".transport", "applies to http(s) upstreams only")
 		}
+	case KindUnsupported:
+		bad(key+".upstream", "%q: scheme %s is not supported; an upstream is builtin, an http(s):// MCP URL or a stdio command", r.Upstream, r.Scheme())
 	case KindBuiltin:
 		if r.Identity != "none" {
 			bad(key+".identity", "applies to http(s) and stdio upstreams only")

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -14,9 +12,13 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
-// Validate reports every problem at once, each naming its key. It does not
-// contact the issuer; `mcp-gateway doctor` does that.
-func (c *Config) Validate() error {
+// Validate reports every problem at once, each naming its key, as
+// [Problems] (without sources: Load adds them). It does not contact the
+// issuer; `mcp-gateway doctor` does that.
+func (c *Config) Validate() error { return c.check().err() }
+
+// check is Validate's list of problems.
+func (c *Config) check() problems {
 	var errs problems
 	bad := errs.add
 	checkServer(bad, c.Listen, c.PublicURL, "the external base URL clients use")
@@ -59,10 +61,7 @@ func (c *Config) Validate() error {
 	}
 	checkScopes(bad, "required_scopes", c.RequiredScopes)
 	checkScopes(bad, "scopes_supported", c.ScopesSupported)
-	for _, k := range slices.Sorted(maps.Keys(c.ScopeImplies)) {
-		checkScopes(bad, "scope_implies", []string{k})
-		checkScopes(bad, "scope_implies."+k, c.ScopeImplies[k])
-	}
+	c.validateScopeImplies(bad)
 	for _, o := range c.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
 			bad("allowed_origins", "%v", err)
@@ -96,7 +95,7 @@ func (c *Config) Validate() error {
 		bad("session_secret", "must be at least 32 bytes")
 	}
 	c.validateRoutes(bad)
-	return errs.err()
+	return errs
 }
 
 // HasClientAllowlist reports whether a token's client id is checked against
@@ -116,15 +115,6 @@ func checkScopes(bad func(key, format string, args ...any), key string, list []s
 		}
 	}
 }
-
-// problems collects every validation problem, each prefixed with its key.
-type problems []error
-
-func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
-}
-
-func (p problems) err() error { return errors.Join(p...) }
 
 // checkServer checks listen and public_url, which both services have.
 func checkServer(bad func(key, format string, args ...any), listen, publicURL, what string) {
