@@ -55,6 +55,10 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, keys: keys, log: log}
+	// One scope hierarchy, closed once here, carried by every principal:
+	// the bearer middleware's required-scope check and the per-tool policy
+	// both ask Principal.MissingScopes.
+	implies := authn.NewScopeImplications(cfg.ScopeImplies)
 	var routes []gateway.Route
 	for _, rc := range cfg.Routes {
 		audiences := cfg.Audiences
@@ -70,6 +74,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 			MaxTokenBytes: cfg.MaxTokenBytes,
 			CacheTTL:      cfg.TokenCacheTTL,
 
+			ScopeImplications:            implies,
 			InsecureAllowMissingAudience: cfg.InsecureAllowMissingAudience,
 		})
 		if err != nil {
@@ -88,7 +93,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 			Path:            rc.Path,
 			Verifier:        v,
 			RequiredScopes:  required,
-			ScopesSupported: union(required, cfg.ScopesSupported),
+			ScopesSupported: scopesSupported(cfg, rc, required),
 			Handler:         h,
 		})
 	}
@@ -175,6 +180,17 @@ func streamKeepalive(cfg *config.Config) time.Duration {
 		return config.DefaultStreamKeepalive
 	}
 	return *cfg.StreamKeepalive
+}
+
+// scopesSupported is route rc's PRM scopes_supported: the configured
+// scopes_supported after the route's required scopes (one list for every
+// route; a client must be able to ask for what the route requires), or, by
+// default, the route's own scopes (config.RouteScopes).
+func scopesSupported(cfg *config.Config, rc config.Route, required []string) []string {
+	if len(cfg.ScopesSupported) > 0 {
+		return union(required, cfg.ScopesSupported)
+	}
+	return cfg.RouteScopes(rc)
 }
 
 // union returns a followed by the members of b not in a.

@@ -15,8 +15,14 @@ type Principal struct {
 	// else "".
 	Username string
 	// Scopes are the granted scopes, merged from the profile's scope
-	// claims, duplicates removed, in token order.
+	// claims, duplicates removed, in token order: what the token says,
+	// never expanded by ScopeImplications. Identity injection (headers,
+	// environment, tokens minted for an upstream) forwards these.
 	Scopes []string
+	// ScopeImplications is the scope hierarchy of the policy that verified
+	// the token (Policy.ScopeImplications), which MissingScopes honours;
+	// nil means exact comparison. It is shared and read-only.
+	ScopeImplications *ScopeImplications
 	// Issuer is the "iss" claim, equal to the configured issuer.
 	Issuer string
 	// Audience is the "aud" claim as a list; empty for a token accepted
@@ -30,25 +36,13 @@ type Principal struct {
 	Claims map[string]any
 }
 
-// MissingScopes returns the scopes in required that p was not granted, in
+// MissingScopes returns the scopes in required that p does not hold, in
 // the given order, or nil if none are missing (RFC 6750 §3.1
-// insufficient_scope). Comparison is exact and case-sensitive (RFC 6749
-// §3.3); it does not understand scope hierarchies or wildcards.
+// insufficient_scope). p holds a scope it was granted, or one implied by a
+// granted scope through p.ScopeImplications (MCP 2026-07-28: "a broader
+// scope implies narrower ones"). Comparison is exact and case-sensitive
+// (RFC 6749 §3.3): no wildcards, prefixes or case folding. It allocates
+// only when a scope is missing.
 func (p *Principal) MissingScopes(required []string) []string {
-	var missing []string
-	for _, r := range required {
-		if !p.hasScope(r) {
-			missing = append(missing, r)
-		}
-	}
-	return missing
-}
-
-func (p *Principal) hasScope(s string) bool {
-	for _, g := range p.Scopes {
-		if g == s {
-			return true
-		}
-	}
-	return false
+	return p.ScopeImplications.Missing(p.Scopes, required)
 }

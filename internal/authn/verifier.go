@@ -56,6 +56,11 @@ type Policy struct {
 	// token signed by a key the IdP has removed stays accepted for up to
 	// CacheTTL after the removal.
 	CacheTTL time.Duration
+	// ScopeImplications is the scope hierarchy (scope_implies) that every
+	// Principal this verifier returns carries, so that its MissingScopes
+	// honours it everywhere a scope is checked; nil means exact comparison.
+	// Verify itself requires no scope.
+	ScopeImplications *ScopeImplications
 }
 
 // Verifier checks JWT access tokens against one Policy. It is safe for
@@ -239,6 +244,7 @@ func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Pri
 	return &Principal{
 		Subject: sub, ClientID: clientID, Username: username, Scopes: scopes,
 		Issuer: iss, Audience: aud, Expiry: exp, IssuedAt: iat, Claims: claims,
+		ScopeImplications: v.p.ScopeImplications,
 	}, nil
 }
 

@@ -1,6 +1,15 @@
 // Package config loads mcp-gateway's configuration from a YAML file, a .env
-// file and MCPGW_* environment variables. It is the only package that touches
-// viper; everything else receives the typed [Config].
+// file and MCPGW_* environment variables (and mcp-dcr's, MCPDCR_*);
+// everything else receives the typed [Config]. Load reports every problem
+// at once as [Problems], each with its source: unknown keys at any depth and
+// unknown variables with a "did you mean", values that do not decode, and
+// Validate's rules.
+//
+// The file is read with yaml.v3 (keeping line numbers) and decoded with
+// mapstructure, viper's decoder, but not through viper: viper lower-cases
+// the keys of maps and splits them on dots, which would turn the
+// scope_implies entry Files.ReadWrite into files -> readwrite. The only
+// package that decodes configuration is this one.
 package config
 
 import (
@@ -49,7 +58,9 @@ type Config struct {
 	AWSEndpoint string `mapstructure:"aws_endpoint"`
 	// RequiredScopes are needed by every call on every route.
 	RequiredScopes []string `mapstructure:"required_scopes"`
-	// ScopesSupported is what PRM advertises (default: the required scopes).
+	// ScopesSupported, when set, is what every route's PRM advertises
+	// after the route's required scopes: one list everywhere. Empty (the
+	// default): each route advertises its own scopes (see RouteScopes).
 	ScopesSupported []string `mapstructure:"scopes_supported"`
 	// ScopeImplies maps a broader scope to the narrower scopes it implies
 	// (MCP 2026-07-28 authorization: "a broader scope implies narrower
@@ -185,30 +196,33 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Routes {
 		c.Routes[i].applyDefaults()
 	}
-	if len(c.ScopesSupported) == 0 {
-		c.ScopesSupported = c.allScopes()
-	}
+	// ScopesSupported stays empty unless configured: each route then
+	// advertises its own scopes (RouteScopes).
 }
 
-// allScopes is every scope named by the configuration, in first-seen order.
-func (c *Config) allScopes() []string {
+// RouteScopes is what route r's Protected Resource Metadata advertises as
+// scopes_supported (RFC 9728 §2) when scopes_supported is not configured:
+// the global required_scopes, then r's required_scopes, then its tool,
+// resource and prompt scopes (patterns in sorted order), each once, in
+// first-seen order. offline_access is left out (MCP: a client asks for it
+// on its own). Scopes are listed as the route names them: scope_implies
+// adds neither the scopes they imply nor the broader scopes implying them
+// (a route needing mcp:read lists mcp:read, not mcp:admin), so a client
+// asking for everything advertised asks for no more than the route uses.
+func (c *Config) RouteScopes(r Route) []string {
 	var out []string
-	seen := map[string]bool{}
 	add := func(ss []string) {
 		for _, s := range ss {
-			if s != "" && !seen[s] && s != "offline_access" {
-				seen[s] = true
+			if s != "" && s != "offline_access" && !slices.Contains(out, s) {
 				out = append(out, s)
 			}
 		}
 	}
 	add(c.RequiredScopes)
-	for _, r := range c.Routes {
-		add(r.RequiredScopes)
-		for _, m := range []map[string][]string{r.ToolScopes, r.ResourceScopes, r.PromptScopes} {
-			for _, k := range slices.Sorted(maps.Keys(m)) {
-				add(m[k])
-			}
+	add(r.RequiredScopes)
+	for _, m := range []map[string][]string{r.ToolScopes, r.ResourceScopes, r.PromptScopes} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			add(m[k])
 		}
 	}
 	return out

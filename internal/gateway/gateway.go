@@ -43,9 +43,16 @@ type Route struct {
 	Path string
 	// Verifier judges tokens for this resource.
 	Verifier TokenVerifier
-	// RequiredScopes are needed by every request to the route.
+	// RequiredScopes are needed by every request to the route: the bearer
+	// middleware checks them with the principal's MissingScopes (which
+	// honours its scope hierarchy, authn.ScopeImplications) and names them
+	// in the route's 401 challenge and in its 403 insufficient_scope, as
+	// configured (the narrow scopes, never broader ones implying them).
 	RequiredScopes []string
-	// ScopesSupported is the route's PRM scopes_supported.
+	// ScopesSupported is the route's own PRM scopes_supported (RFC 9728
+	// §2), offline_access removed. mcp-gateway passes the route's scopes
+	// (config.Config.RouteScopes: required, tool, resource and prompt
+	// scopes), or the configured scopes_supported after RequiredScopes.
 	ScopesSupported []string
 	// Handler serves MCP once the request is authorized. call.From on the
 	// request's context gives the principal and, for POST, the body that

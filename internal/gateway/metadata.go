@@ -23,8 +23,13 @@ func (s *Server) metadata(resource string, scopes []string) oauthmeta.ProtectedR
 	}
 }
 
-// rootMetadata is the document at /.well-known/oauth-protected-resource: its
-// resource is PublicURL itself, its scopes the union of every route's.
+// rootMetadata is the document at /.well-known/oauth-protected-resource
+// (RFC 9728 §3.1 with no path). Its resource is PublicURL itself, which
+// names no single route, so it describes them all: its scopes are the
+// union of every route's ScopesSupported, in route order, each once. A
+// client that follows the challenges' resource_metadata (as MCP clients
+// must) reads the route's own document instead and is asked for that
+// route's scopes only.
 func (s *Server) rootMetadata() (oauthmeta.ProtectedResourceMetadata, error) {
 	if _, err := oauthmeta.ProtectedResourceMetadataURL(s.opts.PublicURL); err != nil {
 		return oauthmeta.ProtectedResourceMetadata{}, err

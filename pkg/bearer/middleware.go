@@ -8,7 +8,11 @@ import (
 
 // Token is what a verifier returns for an accepted access token.
 type Token interface {
-	// MissingScopes returns which of required the token does not carry.
+	// MissingScopes returns which of required the token does not hold,
+	// nil when none. A token may honour a scope hierarchy (MCP 2026-07-28:
+	// "a broader scope implies narrower ones"; see the gateway's
+	// authn.Principal): then a granted broader scope satisfies a narrower
+	// required one.
 	MissingScopes(required []string) []string
 }
 
@@ -28,8 +32,10 @@ type Options struct {
 	Verify VerifyFunc
 	// ResourceMetadata is the RFC 9728 metadata URL named in every challenge.
 	ResourceMetadata string
-	// Scopes are required of every request; they are also named in the 401
-	// challenge so clients request them (MCP scope selection).
+	// Scopes are required of every request (Token.MissingScopes decides);
+	// they are also named, all of them as given, in the 401 challenge so
+	// clients request them (MCP scope selection) and in the 403
+	// insufficient_scope challenge, whatever subset is missing.
 	Scopes []string
 	// OnError, when set, is called with each rejection (for logs and metrics).
 	OnError func(r *http.Request, e *Error, cause error)

@@ -47,6 +47,11 @@
 //
 // FuzzAuthzInvariant checks this against an independent policy oracle.
 //
+// A caller holds a scope it was granted or one that a granted scope
+// implies (scope_implies; MCP 2026-07-28: "a broader scope implies
+// narrower ones"): the principal's MissingScopes decides, for calls and
+// list filtering alike (see authn.ScopeImplications).
+//
 // It authorizes on the JSON-RPC body, never on headers. It does not check
 // Origin, tokens, audiences or the route's required scopes (the gateway
 // does), Mcp-Param-* headers (forwarded unchanged; the upstream validates

@@ -24,7 +24,9 @@ type Options struct {
 	// scopes for; scopes is every scope the operation needs
 	// (RequiredScopes first, then the operation's own), so a client can
 	// step up in one authorization request (RFC 6750 §3.1, MCP
-	// "Scope challenge handling"). The gateway passes a func calling
+	// "Scope challenge handling"). They are the scopes as configured (the
+	// narrow ones), never the broader scopes that scope_implies says would
+	// also satisfy them. The gateway passes a func calling
 	// bearer.WriteError(w, bearer.ErrInsufficientScope(scopes),
 	// resourceMetadataURL, nil). Nil: the same without resource_metadata.
 	Deny func(w http.ResponseWriter, r *http.Request, scopes []string)
@@ -232,8 +234,10 @@ func (m *Middleware) entryAllowed(p *authn.Principal) func(kind, string) bool {
 	return func(k kind, name string) bool { return holds(p, m.needs(k, name)) }
 }
 
-// holds reports whether p was granted every scope of need; a nil p holds
-// none.
+// holds reports whether p holds every scope of need, granted or implied
+// by a granted one (Principal.MissingScopes honours the principal's
+// authn.ScopeImplications, for calls and list filtering alike); a nil p
+// holds none. It does not allocate when p holds them all.
 func holds(p *authn.Principal, need []string) bool {
 	return len(need) == 0 || p != nil && len(p.MissingScopes(need)) == 0
 }
