@@ -22,6 +22,12 @@ const publicJWKS = `{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",` 
 // that only the configuration can make doctor fail.
 func completeIdP(t *testing.T) string {
 	t.Helper()
+	return completeIdPWith(t, publicJWKS)
+}
+
+// completeIdPWith is completeIdP serving jwks as its key set.
+func completeIdPWith(t *testing.T, jwks string) string {
+	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -41,7 +47,7 @@ func completeIdP(t *testing.T) string {
 	}
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", doc)
 	mux.HandleFunc("GET /.well-known/openid-configuration", doc)
-	mux.HandleFunc("GET /jwks.json", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(publicJWKS)) })
+	mux.HandleFunc("GET /jwks.json", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(jwks)) })
 	return srv.URL
 }
 
@@ -72,7 +78,7 @@ func TestDoctorUsesLoadedConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			err := runDoctor(context.Background(), &out, file)
+			err := runDoctor(context.Background(), strings.NewReader(""), &out, doctorOptions{file: file})
 			if err != nil {
 				t.Errorf("runDoctor = %v, want nil; report:\n%s", err, out.String())
 			}

@@ -103,7 +103,7 @@ func TestIssuerBehindRegistrationService(t *testing.T) {
 	_, pool := fakeIdP{oidc: true, meta: cognitoLike}.start(t)
 	r := Run(context.Background(), loaded(pool, func(c *config.Config) {
 		c.AuthorizationServers, c.Provider, c.AllowedClientIDs = []string{dcr}, "cognito", []string{"a"}
-	}), Options{})
+	}), testOpts())
 	got := map[string]Status{}
 	for _, c := range r.Checks {
 		got[c.Name] = c.Status
@@ -129,7 +129,7 @@ func TestDiscoveryURLOnly(t *testing.T) {
 	_, issuer := fakeIdP{oidc: true, meta: complete}.start(t)
 	r := Run(context.Background(), loaded(issuer+"x", func(c *config.Config) {
 		c.DiscoveryURL = issuer + "/.well-known/openid-configuration"
-	}), Options{})
+	}), testOpts())
 	var disc, iss Check
 	for _, c := range r.Checks {
 		switch c.Name {

@@ -52,15 +52,25 @@ func (v *verdict) why() string {
 	return strings.Join(out, "; ")
 }
 
+// clientEnv is what predictions need besides the metadata.
+type clientEnv struct {
+	reach    reachability
+	resource resourceVerdict
+}
+
 // predict derives what each client will hit from the first advertised
-// authorization server, which is the one clients use.
-func predict(p *asProbe) []ClientPrediction {
+// authorization server, which is the one clients use, where the gateway and
+// that server are (hosted clients connect from the internet) and whether
+// the server accepts the resource parameter every client sends.
+func predict(p *asProbe, env clientEnv) []ClientPrediction {
 	names := []string{ClientTSSDK, ClientClaudeCode, ClientClaudeAI, ClientChatGPT, ClientVSCode, ClientCursor}
 	out := make([]ClientPrediction, 0, len(names))
 	if p == nil || !p.wellKnownOnly() {
 		for _, n := range names {
-			out = append(out, ClientPrediction{Client: n, Outcome: Fail,
-				Why: "finds no authorization server metadata under the advertised server's well-known paths"})
+			v := &verdict{}
+			v.add(Fail, "finds no authorization server metadata under the advertised server's well-known paths")
+			hosted(v, n, env.reach)
+			out = append(out, ClientPrediction{Client: n, Outcome: v.s, Why: v.why()})
 		}
 		return out
 	}
@@ -82,6 +92,10 @@ func predict(p *asProbe) []ClientPrediction {
 		v := &verdict{}
 		if !f.endpoints {
 			v.add(Fail, "metadata lacks the authorization or token endpoint")
+		}
+		hosted(v, n, env.reach)
+		if env.resource.outcome == resourceRefused {
+			v.add(Fail, "sends the resource parameter (RFC 8707; MCP clients must) and "+env.resource.refusal)
 		}
 		discovery(v, n, f)
 		pkce(v, n, f)

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,7 +19,9 @@ import (
 
 // fakeIdP is an httptest authorization server whose issuer has a path
 // (/pool, as Cognito's does), so path-inserted and appended well-known URLs
-// differ.
+// differ. It serves https under a public-looking name (idpN.example.com,
+// reached through testOpts' client), so that hosted clients' predictions
+// depend on the metadata, not on the test's loopback address.
 type fakeIdP struct {
 	rfc8414, oidc bool
 	// meta edits the metadata built for the server (issuer and endpoints
@@ -25,14 +29,23 @@ type fakeIdP struct {
 	meta func(m map[string]any)
 	// jwks is the key set document; empty means one RSA public key.
 	jwks string
+	// jwksStatus, when set, is the key set's answer instead (404: a
+	// broken issuer).
+	jwksStatus int
+	// html serves an HTML page where the metadata documents should be.
+	html bool
+	// handlers are more endpoints, by mux pattern ("GET /pool/authorize").
+	handlers map[string]http.HandlerFunc
 }
 
 func (f fakeIdP) start(t *testing.T) (srv *httptest.Server, issuer string) {
 	t.Helper()
 	mux := http.NewServeMux()
-	srv = httptest.NewServer(mux)
+	srv = httptest.NewUnstartedServer(mux)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut by Close
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	issuer = srv.URL + "/pool"
+	issuer = testNet.name(srv) + "/pool"
 	doc := func(w http.ResponseWriter, _ *http.Request) {
 		m := map[string]any{
 			"issuer":                   issuer,
@@ -44,6 +57,11 @@ func (f fakeIdP) start(t *testing.T) (srv *httptest.Server, issuer string) {
 		if f.meta != nil {
 			f.meta(m)
 		}
+		if f.html {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<!DOCTYPE html><html><body>Sign in</body></html>"))
+			return
+		}
 		_ = json.NewEncoder(w).Encode(m)
 	}
 	if f.rfc8414 {
@@ -52,11 +70,18 @@ func (f fakeIdP) start(t *testing.T) (srv *httptest.Server, issuer string) {
 	if f.oidc {
 		mux.HandleFunc("GET /pool/.well-known/openid-configuration", doc)
 	}
+	for pattern, h := range f.handlers {
+		mux.HandleFunc(pattern, h)
+	}
 	jwks := f.jwks
 	if jwks == "" {
 		jwks = rsaJWKS(t)
 	}
 	mux.HandleFunc("GET /pool/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+		if f.jwksStatus != 0 {
+			http.Error(w, "nope", f.jwksStatus)
+			return
+		}
 		_, _ = w.Write([]byte(jwks))
 	})
 	return srv, issuer
@@ -160,7 +185,7 @@ func TestRun(t *testing.T) {
 			want: map[string]Status{
 				"discovery": Warn, "issuer": OK, "endpoints": OK, "pkce": Fail,
 				"registration": Warn, "cimd": Warn, "token-auth": Warn, "scopes": Warn,
-				"jwks": OK, "config (cognito)": OK,
+				"jwks": OK, "config (cognito)": OK, "resource": Warn,
 			},
 			exhaustive: true,
 			detail: map[string]string{
@@ -193,7 +218,7 @@ func TestRun(t *testing.T) {
 			want: map[string]Status{
 				"discovery": OK, "issuer": OK, "endpoints": OK, "pkce": OK,
 				"registration": OK, "cimd": OK, "token-auth": OK, "scopes": OK,
-				"jwks": OK, "config (generic)": OK,
+				"jwks": OK, "config (generic)": OK, "resource": Warn,
 			},
 			exhaustive: true,
 			clients:    allClientsOK,
@@ -205,7 +230,7 @@ func TestRun(t *testing.T) {
 				m["issuer"] = m["issuer"].(string) + "/"
 			}},
 			want:   map[string]Status{"issuer": Fail, "pkce": OK},
-			detail: map[string]string{"issuer": `RFC 8414 document says "http://`},
+			detail: map[string]string{"issuer": `RFC 8414 document says "https://idp`},
 			failed: true,
 		},
 		{
@@ -233,14 +258,32 @@ func TestRun(t *testing.T) {
 			name:   "unreachable issuer",
 			idp:    fakeIdP{rfc8414: true, oidc: true, meta: complete},
 			down:   true,
-			want:   map[string]Status{"discovery": Fail, "jwks": Fail, "config (generic)": OK},
-			detail: map[string]string{"discovery": "cannot reach authorization server http://127.0.0.1:"},
+			want:   map[string]Status{"discovery": Fail, "jwks": Fail, "config (generic)": OK, "resource": Warn},
+			detail: map[string]string{"discovery": "cannot reach authorization server https://idp"},
 			clients: map[string]Status{
 				ClientTSSDK: Fail, ClientClaudeCode: Fail, ClientClaudeAI: Fail,
 				ClientChatGPT: Fail, ClientVSCode: Fail, ClientCursor: Fail,
 			},
 			exhaustive: true,
 			failed:     true,
+		},
+		{
+			name:   "JWKS 404",
+			idp:    fakeIdP{rfc8414: true, oidc: true, meta: complete, jwksStatus: http.StatusNotFound},
+			want:   map[string]Status{"jwks": Fail, "pkce": OK},
+			detail: map[string]string{"jwks": "HTTP 404"},
+			failed: true,
+		},
+		{
+			name:   "HTML instead of metadata",
+			idp:    fakeIdP{rfc8414: true, oidc: true, meta: complete, html: true},
+			want:   map[string]Status{"discovery": Fail, "jwks": Fail, "resource": Warn},
+			detail: map[string]string{"discovery": "not a JSON metadata document"},
+			clients: map[string]Status{
+				ClientTSSDK: Fail, ClientClaudeCode: Fail, ClientClaudeAI: Fail,
+				ClientChatGPT: Fail, ClientVSCode: Fail, ClientCursor: Fail,
+			},
+			failed: true,
 		},
 		{
 			name: "8414 only with S256 listed but no DCR",
@@ -281,7 +324,7 @@ func TestRun(t *testing.T) {
 			if tt.down {
 				srv.Close()
 			}
-			r := Run(context.Background(), loaded(issuer, tt.opts), Options{})
+			r := Run(context.Background(), loaded(issuer, tt.opts), testOpts())
 			got := map[string]Check{}
 			for _, c := range r.Checks {
 				got[c.Name] = c

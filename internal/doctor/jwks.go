@@ -10,14 +10,21 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 )
 
+// jwksInfo is the key set doctor fetched, for explaining a token's kid.
+type jwksInfo struct {
+	uri string
+	set jwk.Set
+}
+
 // checkJWKS fetches the key set the gateway will verify tokens with and
-// checks that it holds public asymmetric keys only.
-func checkJWKS(ctx context.Context, r *Report, f *fetcher, cfg *config.Config, probes map[string]*asProbe) {
+// checks that it holds public asymmetric keys only. It returns the set, or
+// nil when none could be read.
+func checkJWKS(ctx context.Context, r *Report, f *fetcher, cfg *config.Config, probes map[string]*asProbe) *jwksInfo {
 	uri, from := cfg.JWKSURI, "configured"
 	if uri == "" {
 		if cfg.Issuer == "" {
 			r.add("jwks", Fail, "no issuer and no jwks_uri configured")
-			return
+			return nil
 		}
 		p := probes[cfg.Issuer]
 		if p == nil {
@@ -26,7 +33,7 @@ func checkJWKS(ctx context.Context, r *Report, f *fetcher, cfg *config.Config, p
 			p = probeAS(ctx, f, cfg.Issuer, cfg.DiscoveryURL)
 			if !p.found() {
 				r.add("jwks", Fail, fmt.Sprintf("cannot discover issuer %s (%v) and no jwks_uri is configured", cfg.Issuer, p.oidc.err))
-				return
+				return nil
 			}
 			checkIssuer(r, p, "token-issuer")
 		}
@@ -40,21 +47,21 @@ func checkJWKS(ctx context.Context, r *Report, f *fetcher, cfg *config.Config, p
 		case uri != "":
 		case !p.found():
 			r.add("jwks", Fail, "no issuer metadata (see discovery), so no jwks_uri to fetch keys from")
-			return
+			return nil
 		default:
 			r.add("jwks", Fail, "the issuer's metadata has no jwks_uri; set jwks_uri")
-			return
+			return nil
 		}
 	}
 	body, err := f.get(ctx, uri)
 	if err != nil {
 		r.add("jwks", Fail, fmt.Sprintf("cannot fetch %s: %v", uri, err))
-		return
+		return nil
 	}
 	set, err := jwk.Parse(body)
 	if err != nil {
 		r.add("jwks", Fail, fmt.Sprintf("%s is not a valid JWK set: %v", uri, err))
-		return
+		return nil
 	}
 	var public, private, symmetric int
 	var kinds []string
@@ -80,4 +87,5 @@ func checkJWKS(ctx context.Context, r *Report, f *fetcher, cfg *config.Config, p
 	default:
 		r.add("jwks", OK, fmt.Sprintf("%d public key(s) (%s) at %s (%s)", public, strings.Join(kinds, ", "), uri, from))
 	}
+	return &jwksInfo{uri: uri, set: set}
 }

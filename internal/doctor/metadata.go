@@ -16,6 +16,7 @@ import (
 type doc struct {
 	url  string
 	meta *oauthmeta.AuthorizationServerMetadata // nil when not found or invalid
+	par  string                                 // pushed_authorization_request_endpoint (RFC 9126 §5)
 	err  error
 }
 
@@ -26,8 +27,10 @@ type asProbe struct {
 	oidc      doc
 	discovery *doc // only when discovery_url applies to this server
 	// meta is the document used for the checks: RFC 8414 first, as MCP
-	// clients read it first, then OpenID, then discovery_url.
+	// clients read it first, then OpenID, then discovery_url; par is its
+	// pushed authorization request endpoint.
 	meta *oauthmeta.AuthorizationServerMetadata
+	par  string
 }
 
 func (p *asProbe) found() bool { return p.meta != nil }
@@ -48,7 +51,11 @@ func fetchDoc(ctx context.Context, f *fetcher, url string) doc {
 		d.err = fmt.Errorf("not a JSON metadata document: %w", err)
 		return d
 	}
-	d.meta = &m
+	var extra struct {
+		PAR string `json:"pushed_authorization_request_endpoint"`
+	}
+	_ = json.Unmarshal(body, &extra)
+	d.meta, d.par = &m, extra.PAR
 	return d
 }
 
@@ -77,7 +84,7 @@ func probeAS(ctx context.Context, f *fetcher, id, discoveryURL string) *asProbe 
 	wg.Wait()
 	for _, d := range []*doc{&p.rfc8414, &p.oidc, p.discovery} {
 		if d != nil && d.meta != nil {
-			p.meta = d.meta
+			p.meta, p.par = d.meta, d.par
 			break
 		}
 	}
