@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
-	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/authnconfig"
 	"github.com/mcp-gateway/mcp-gateway/internal/awsconf"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
@@ -31,22 +31,15 @@ type app struct {
 
 // wire turns configuration into dependencies. It does no network I/O.
 func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
-	profile, ok := idp.Lookup(cfg.Provider)
-	if !ok {
-		return nil, fmt.Errorf("provider %q has no profile", cfg.Provider)
-	}
-	keys, err := authn.NewKeySet(authn.KeySetOptions{
-		Issuer:             cfg.Issuer,
-		DiscoveryURL:       cfg.DiscoveryURL,
-		JWKSURI:            cfg.JWKSURI,
-		MinRefreshInterval: cfg.JWKSMinRefresh,
-		RefreshInterval:    cfg.JWKSRefresh,
-		Logger:             log,
-	})
+	clientIDs, err := clientAllowlist(cfg)
 	if err != nil {
 		return nil, err
 	}
-	clientIDs, err := clientAllowlist(cfg)
+	// One key set, one verifier per route, one scope hierarchy carried by
+	// every principal (the bearer middleware's required-scope check and the
+	// per-tool policy both ask Principal.MissingScopes); doctor --token
+	// builds the same.
+	keys, verifiers, err := authnconfig.Build(cfg, authnconfig.Options{ClientIDs: clientIDs, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -55,32 +48,9 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, keys: keys, log: log}
-	// One scope hierarchy, closed once here, carried by every principal:
-	// the bearer middleware's required-scope check and the per-tool policy
-	// both ask Principal.MissingScopes.
-	implies := authn.NewScopeImplications(cfg.ScopeImplies)
 	var routes []gateway.Route
-	for _, rc := range cfg.Routes {
-		audiences := cfg.Audiences
-		if len(audiences) == 0 {
-			audiences = []string{gateway.ResourceURL(cfg.PublicURL, rc.Path)}
-		}
-		v, err := authn.NewVerifier(keys, authn.Policy{
-			Issuer:        cfg.Issuer,
-			Audiences:     audiences,
-			ClientIDs:     clientIDs,
-			Profile:       profile,
-			Leeway:        cfg.Leeway,
-			MaxTokenBytes: cfg.MaxTokenBytes,
-			CacheTTL:      cfg.TokenCacheTTL,
-
-			ScopeImplications:            implies,
-			InsecureAllowMissingAudience: cfg.InsecureAllowMissingAudience,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
-		}
-		required := union(cfg.RequiredScopes, rc.RequiredScopes)
+	for _, rv := range verifiers {
+		rc, required := rv.Config, rv.RequiredScopes
 		h, closer, err := routeHandler(cfg, rc, required, key, log)
 		if err != nil {
 			a.close()
@@ -91,7 +61,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		}
 		routes = append(routes, gateway.Route{
 			Path:            rc.Path,
-			Verifier:        v,
+			Verifier:        rv.Verifier,
 			RequiredScopes:  required,
 			ScopesSupported: scopesSupported(cfg, rc, required),
 			Handler:         h,

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/authn/authnconfig"
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
-	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // tokenParts is an access token decoded for explanation only: nothing in
@@ -145,49 +145,25 @@ type routeCheck struct {
 }
 
 // gatewayVerifiers builds, for each route, the verifier `mcp-gateway serve`
-// builds (cmd/mcp-gateway wire.go): one key set from issuer, discovery_url
-// and jwks_uri; the provider's profile; audiences, or the route's resource
-// identifier; the client-id allowlist; leeway, max_token_bytes and
-// scope_implies. The verified-token cache is off (it cannot change a
-// verdict). The key set loads lazily on first use, through o.HTTPClient.
+// builds (authnconfig.Build, as cmd/mcp-gateway's wire does), with the
+// verified-token cache off (it cannot change a verdict) and o's clock. The
+// key set loads lazily on first use, through o.HTTPClient.
 func gatewayVerifiers(cfg *config.Config, o Options) ([]routeCheck, authn.ClientIDAllower, error) {
-	provider := cmpOr(cfg.Provider, config.DefaultProvider)
-	profile, ok := idp.Lookup(provider)
-	if !ok {
-		return nil, nil, fmt.Errorf("provider %q has no profile", provider)
-	}
-	keys, err := authn.NewKeySet(authn.KeySetOptions{
-		Issuer: cfg.Issuer, DiscoveryURL: cfg.DiscoveryURL, JWKSURI: cfg.JWKSURI,
-		HTTPClient: o.HTTPClient, MinRefreshInterval: cfg.JWKSMinRefresh, RefreshInterval: cfg.JWKSRefresh,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
 	allow := o.ClientIDs
 	if allow == nil && len(cfg.AllowedClientIDs) > 0 {
 		allow = authn.StaticClientIDs(cfg.AllowedClientIDs)
 	}
-	routes := cfg.Routes
-	if len(routes) == 0 {
-		routes = []config.Route{{Path: "/mcp"}}
+	_, routes, err := authnconfig.Build(cfg, authnconfig.Options{
+		ClientIDs: allow, CacheTTL: -1, HTTPClient: o.HTTPClient, Now: o.Now,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	implies := authn.NewScopeImplications(cfg.ScopeImplies)
-	var out []routeCheck
-	for _, rc := range routes {
-		resource := oauthmeta.ResourceURL(cfg.PublicURL, rc.Path)
-		audiences := orDefault(cfg.Audiences, []string{resource})
-		v, err := authn.NewVerifier(keys, authn.Policy{
-			Issuer: cfg.Issuer, Audiences: audiences, ClientIDs: allow, Profile: profile,
-			Leeway: cfg.Leeway, MaxTokenBytes: cfg.MaxTokenBytes, Now: o.Now, CacheTTL: -1,
-			ScopeImplications:            implies,
-			InsecureAllowMissingAudience: cfg.InsecureAllowMissingAudience,
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("route %s: %w", rc.Path, err)
-		}
+	out := make([]routeCheck, 0, len(routes))
+	for _, rv := range routes {
 		out = append(out, routeCheck{
-			path: rc.Path, resource: resource, audiences: audiences,
-			required: union(cfg.RequiredScopes, rc.RequiredScopes), tools: rc.ToolScopes, verifier: v,
+			path: rv.Config.Path, resource: rv.Resource, audiences: rv.Audiences,
+			required: rv.RequiredScopes, tools: rv.Config.ToolScopes, verifier: rv.Verifier,
 		})
 	}
 	return out, allow, nil
