@@ -20,7 +20,7 @@ var requiredDCREnv = []string{
 	"MCPDCR_MANAGED_LOGIN_BRANDING", "MCPDCR_MAX_REGISTRATIONS",
 	"MCPDCR_REGISTRATION_TTL", "MCPDCR_RATE_LIMIT", "MCPDCR_INITIAL_ACCESS_TOKEN",
 	"MCPDCR_LOG_FORMAT", "MCPDCR_ACCESS_TOKEN_VALIDITY", "MCPDCR_REFRESH_TOKEN_VALIDITY",
-	"MCPDCR_REFRESH_TOKEN_ROTATION",
+	"MCPDCR_REFRESH_TOKEN_ROTATION", "MCPDCR_DEFAULT_SCOPES",
 }
 
 // requiredGatewayEnv are the variables the gateway's container must get.
@@ -239,6 +239,22 @@ func TestEnvironmentLoads(t *testing.T) {
 			wantJWKS := "https://cognito-idp.us-east-1.amazonaws.com/" + samplePoolID + "/.well-known/jwks.json"
 			if dcr.JWKSURI != wantJWKS {
 				t.Errorf("jwks_uri = %q, want %q", dcr.JWKSURI, wantJWKS)
+			}
+			// A missing scope (registration or /authorize) means the resource
+			// server's scopes, which the static client must allow too.
+			wantDefaults := []string{samplePublic + "/mcp/tools", samplePublic + "/mcp/admin"}
+			if !slices.Equal(dcr.DefaultScopes, wantDefaults) {
+				t.Errorf("default_scopes = %v, want the resource server's %v", dcr.DefaultScopes, wantDefaults)
+			}
+			var rsScopes []string
+			for _, sc := range list(at(tp.resource(t, "ResourceServer"), "Properties", "Scopes")) {
+				rsScopes = append(rsScopes, samplePublic+"/mcp/"+scalar(at(sc, "ScopeName")))
+			}
+			staticScopes := list(s.eval(at(tp.resource(t, "StaticClient"), "Properties", "AllowedOAuthScopes")))
+			for _, d := range dcr.DefaultScopes {
+				if !slices.Contains(rsScopes, d) || !slices.ContainsFunc(staticScopes, func(v any) bool { return scalar(v) == d }) {
+					t.Errorf("default scope %s is not a resource-server scope %v allowed to the static client %v", d, rsScopes, staticScopes)
+				}
 			}
 			if dcr.AccessTokenValidity != time.Hour || dcr.RefreshTokenValidity != 720*time.Hour {
 				t.Errorf("token validity access=%v refresh=%v, want 1h and 720h", dcr.AccessTokenValidity, dcr.RefreshTokenValidity)

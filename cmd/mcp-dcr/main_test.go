@@ -33,17 +33,18 @@ func TestPolicyFrom(t *testing.T) {
 				d := dcr.DefaultPolicy()
 				return p.MaxRegistrations == d.MaxRegistrations && p.RegistrationTTL == d.RegistrationTTL &&
 					p.ReusePublicRegistrations && p.ClientNamePrefix == d.ClientNamePrefix &&
-					slices.Equal(p.PrivateUseSchemes, d.PrivateUseSchemes)
+					slices.Equal(p.PrivateUseSchemes, d.PrivateUseSchemes) && p.LoopbackCallbackLimit == d.LoopbackCallbackLimit
 			}},
 		{"set keys override", config.DCR{MaxRegistrations: 50, AppClientQuota: 2000, RegistrationTTL: time.Hour,
 			ReusePublicRegistrations: new(bool), ClientNamePrefix: "corp-", PrivateUseSchemes: []string{"com.example.app"},
-			RedirectURIPatterns: []string{"https://*.example.com/cb"}, DisableDefaultRedirects: true, AllowClientCredentials: true},
+			RedirectURIPatterns: []string{"https://*.example.com/cb"}, DisableDefaultRedirects: true, AllowClientCredentials: true,
+			LoopbackCallbackLimit: 7},
 			func(p dcr.Policy) bool {
 				return p.MaxRegistrations == 50 && p.AppClientQuota == 2000 && p.RegistrationTTL == time.Hour &&
 					!p.ReusePublicRegistrations && p.ClientNamePrefix == "corp-" &&
 					slices.Equal(p.PrivateUseSchemes, []string{"com.example.app"}) &&
 					slices.Equal(p.RedirectPatterns, []string{"https://*.example.com/cb"}) &&
-					p.DisableDefaultRedirects && p.AllowClientCredentials
+					p.DisableDefaultRedirects && p.AllowClientCredentials && p.LoopbackCallbackLimit == 7
 			}},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,9 @@ table: mcp-dcr-test
 aws_endpoint: %s
 cognito_domain: http://localhost:1
 managed_login_branding: false
+default_scopes: [mcp/tools]
+allow_client_credentials: true
+loopback_callback_limit: 5
 log_level: warn
 `, port, base, cognitotest.Region, pool, endpoint)
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
@@ -84,9 +88,11 @@ log_level: warn
 	var meta map[string]any
 	getJSON(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", http.StatusOK, &meta)
 	if meta["issuer"] != base || fmt.Sprint(meta["scopes_supported"]) != "[openid mcp/tools]" ||
-		meta["client_id_metadata_document_supported"] != true || meta["authorization_endpoint"] != base+"/authorize" {
+		meta["client_id_metadata_document_supported"] != true || meta["authorization_endpoint"] != base+"/authorize" ||
+		fmt.Sprint(meta["grant_types_supported"]) != "[authorization_code refresh_token client_credentials]" {
 		t.Fatalf("metadata: %v", meta)
 	}
+	authorizeAgainstMoto(t, base, api, pool)
 
 	var reg map[string]any
 	getJSON(t, "POST", base+"/register", `{"redirect_uris":["http://localhost:3334/callback"],"client_name":"Claude Code",`+
@@ -151,5 +157,50 @@ func getJSON(t *testing.T, method, url, body, token string, status int, v any) {
 		if err := json.Unmarshal(raw, v); err != nil {
 			t.Fatalf("%s %s: %q: %v", method, url, raw, err)
 		}
+	}
+}
+
+// authorizeAgainstMoto drives the served /authorize for a client registered
+// with a portless loopback redirect URI (Claude Code's form): a request
+// without PKCE is redirected back with invalid_request; a valid one on an
+// ephemeral port without scope goes to Cognito with default_scopes and the
+// exact URI, which the app client in Cognito now lists.
+func authorizeAgainstMoto(t *testing.T, base string, api *cip.Client, pool string) {
+	t.Helper()
+	var reg map[string]any
+	getJSON(t, "POST", base+"/register", `{"redirect_uris":["http://localhost/callback"],"client_name":"Claude Code",`+
+		`"token_endpoint_auth_method":"none"}`, "", http.StatusCreated, &reg)
+	id := reg["client_id"].(string)
+	if reg["application_type"] != "native" {
+		t.Fatalf("registration: %v", reg)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(q url.Values) *url.URL {
+		t.Helper()
+		resp, err := client.Get(base + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || err != nil {
+			t.Fatalf("authorize: %d %v", resp.StatusCode, err)
+		}
+		return loc
+	}
+	ru := "http://localhost:43210/callback"
+	q := url.Values{"client_id": {id}, "redirect_uri": {ru}, "response_type": {"code"}, "state": {"s1"}}
+	if loc := get(q); !strings.HasPrefix(loc.String(), ru+"?") || loc.Query().Get("error") != "invalid_request" || loc.Query().Get("state") != "s1" {
+		t.Fatalf("without PKCE: %s", loc)
+	}
+	q.Set("code_challenge", "E9Melhoe2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+	q.Set("code_challenge_method", "S256")
+	loc := get(q)
+	if loc.Host != "localhost:1" || loc.Query().Get("scope") != "mcp/tools" || loc.Query().Get("redirect_uri") != ru {
+		t.Fatalf("to Cognito: %s", loc)
+	}
+	d, err := api.DescribeUserPoolClient(context.Background(), &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool), ClientId: aws.String(id)})
+	if err != nil || fmt.Sprint(d.UserPoolClient.CallbackURLs) != "[http://localhost/callback "+ru+"]" {
+		t.Fatalf("Cognito callback URLs: %v %v", d.UserPoolClient.CallbackURLs, err)
 	}
 }

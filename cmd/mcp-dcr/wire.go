@@ -112,11 +112,17 @@ func policyFrom(ctx context.Context, cfg *config.DCR, resourceScopes func(contex
 	if cfg.ClientNamePrefix != "" {
 		p.ClientNamePrefix = cfg.ClientNamePrefix
 	}
+	if cfg.LoopbackCallbackLimit > 0 {
+		p.LoopbackCallbackLimit = cfg.LoopbackCallbackLimit
+	}
 	return p, p.Validate()
 }
 
-// handler builds the HTTP face over the service, with the CIMD bridge when
-// enabled. scopes_supported is the policy's allowed scopes.
+// handler builds the HTTP face over the service, with the CIMD bridge (the
+// strict /authorize front) when enabled. scopes_supported is the policy's
+// allowed scopes; grant_types_supported follows allow_client_credentials;
+// the bridge fills a missing authorization scope from default_scopes (only
+// when that key is set).
 func (a *app) handler() (*httpapi.Handler, error) {
 	cfg := a.cfg
 	scopes := slices.Clone(a.policy.AllowedScopes)
@@ -133,6 +139,8 @@ func (a *app) handler() (*httpapi.Handler, error) {
 		TrustForwardedFor:  cfg.TrustForwardedFor,
 		Retryable:          func(err error) bool { return errors.Is(err, cognito.ErrThrottled) },
 		Logger:             a.log,
+
+		AllowClientCredentials: a.policy.AllowClientCredentials,
 	}
 	if cfg.CIMD() {
 		b, err := cimd.NewBridge(cimd.BridgeOptions{
@@ -140,6 +148,7 @@ func (a *app) handler() (*httpapi.Handler, error) {
 			Registrar:     a.service,
 			CognitoDomain: cfg.CognitoDomain,
 			Logger:        a.log,
+			DefaultScopes: cfg.DefaultScopes,
 		})
 		if err != nil {
 			return nil, err

@@ -64,7 +64,11 @@ type DCR struct {
 	// AllowedScopes bound what a client may register (default: the pool's
 	// resource-server scopes, read at start, plus openid).
 	AllowedScopes []string `mapstructure:"allowed_scopes"`
-	// DefaultScopes are given to clients that register no scope.
+	// DefaultScopes are given to clients that register no scope, and
+	// replace a missing scope in authorization requests to the bridge's
+	// /authorize (limited to the client's registered scopes when it is in
+	// the store). Unset: registrations get all allowed scopes and
+	// authorization requests go to Cognito without scope.
 	DefaultScopes []string `mapstructure:"default_scopes"`
 	// RedirectURIPatterns admit redirect URIs beyond the built-in defaults.
 	RedirectURIPatterns []string `mapstructure:"redirect_uri_patterns"`
@@ -89,6 +93,11 @@ type DCR struct {
 	ReusePublicRegistrations *bool `mapstructure:"reuse_public_registrations"`
 	// ClientNamePrefix is prepended to Cognito app client names.
 	ClientNamePrefix string `mapstructure:"client_name_prefix"`
+	// LoopbackCallbackLimit is how many port-specific loopback callback
+	// URLs an app client keeps (added when a client registered the portless
+	// form and uses a port), least recently used evicted first (default 20,
+	// 1..99; dcr.Policy.LoopbackCallbackLimit).
+	LoopbackCallbackLimit int `mapstructure:"loopback_callback_limit"`
 
 	// RateLimit is registration requests per source per minute (default 10);
 	// RateLimitBurst the bucket size (default 10).
@@ -325,6 +334,11 @@ func (c *DCR) validatePolicy(bad func(key, format string, args ...any)) {
 	}
 	if err := dcr.CheckClientNamePrefix(c.ClientNamePrefix); err != nil {
 		bad("client_name_prefix", "%q: %v", c.ClientNamePrefix, err)
+	}
+	if c.LoopbackCallbackLimit != 0 {
+		if err := dcr.CheckLoopbackCallbackLimit(c.LoopbackCallbackLimit); err != nil {
+			bad("loopback_callback_limit", "%d %v (unset: %d)", c.LoopbackCallbackLimit, err, dcr.DefaultLoopbackCallbackLimit)
+		}
 	}
 }
 

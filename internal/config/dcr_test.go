@@ -93,6 +93,8 @@ func TestDCRValidateProblems(t *testing.T) {
 		{"max above quota", func(c *DCR) { c.MaxRegistrations, c.AppClientQuota = 600, 500 }, "max_registrations: 600 must be positive and below the app client quota 500"},
 		{"negative ttl", func(c *DCR) { c.RegistrationTTL = -time.Hour }, "registration_ttl:"},
 		{"prefix charset", func(c *DCR) { c.ClientNamePrefix = "mcp<" }, "client_name_prefix:"},
+		{"loopback callbacks negative", func(c *DCR) { c.LoopbackCallbackLimit = -1 }, "loopback_callback_limit: -1 must be 1..99"},
+		{"loopback callbacks above Cognito", func(c *DCR) { c.LoopbackCallbackLimit = 100 }, "loopback_callback_limit: 100 must be 1..99"},
 		{"rate limit", func(c *DCR) { c.RateLimit = -1 }, "rate_limit:"},
 		{"burst", func(c *DCR) { c.RateLimitBurst = 20000 }, "rate_limit_burst:"},
 		{"short iat", func(c *DCR) { c.InitialAccessToken = "short" }, "initial_access_token: is 5 characters"},
@@ -134,6 +136,7 @@ func TestDCRValidateAccepts(t *testing.T) {
 		}},
 		{"raised quota", func(c *DCR) { c.MaxRegistrations, c.AppClientQuota = 4500, 5000 }},
 		{"cognito name prefix", func(c *DCR) { c.ClientNamePrefix = "mcp dcr@corp-" }},
+		{"loopback callbacks", func(c *DCR) { c.LoopbackCallbackLimit = 99 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,13 +195,14 @@ func TestLoadDCREnvOverridesFile(t *testing.T) {
 		"MCPDCR_CIMD_ENABLED=false",
 		"MCPDCR_REGISTRATION_TTL=24h",
 		"MCPDCR_RATE_LIMIT=3",
+		"MCPDCR_LOOPBACK_CALLBACK_LIMIT=50",
 		"MCPGW_LISTEN=127.0.0.1:1", // the gateway's prefix is ignored
 	}
 	c, err := LoadDCR(LoadOptions{File: "testdata/dcr.yaml", Environ: env, DotEnv: os.DevNull})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "127.0.0.1:7000" || c.RegistrationTTL != 24*time.Hour || c.RateLimit != 3 {
+	if c.Listen != "127.0.0.1:7000" || c.RegistrationTTL != 24*time.Hour || c.RateLimit != 3 || c.LoopbackCallbackLimit != 50 {
 		t.Fatalf("env not applied: %+v", c)
 	}
 	if !c.Branding() || c.CIMD() {
@@ -211,13 +215,14 @@ func TestLoadDCREnvOverridesFile(t *testing.T) {
 
 func TestLoadDCREmptyValuesMeanDefault(t *testing.T) {
 	env := []string{"MCPDCR_REGISTRATION_TTL=", "MCPDCR_MAX_REGISTRATIONS=", "MCPDCR_REUSE_PUBLIC_REGISTRATIONS=",
-		"MCPDCR_MANAGED_LOGIN_BRANDING=", "MCPDCR_RATE_LIMIT=", "MCPDCR_ALLOWED_SCOPES=", "MCPDCR_DEFAULT_SCOPES="}
+		"MCPDCR_MANAGED_LOGIN_BRANDING=", "MCPDCR_RATE_LIMIT=", "MCPDCR_ALLOWED_SCOPES=", "MCPDCR_DEFAULT_SCOPES=",
+		"MCPDCR_LOOPBACK_CALLBACK_LIMIT="}
 	c, err := LoadDCR(LoadOptions{File: "testdata/dcr.yaml", Environ: env, DotEnv: os.DevNull})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.RegistrationTTL != 0 || c.MaxRegistrations != 0 || c.ReusePublicRegistrations != nil ||
-		!c.Branding() || c.RateLimit != DefaultDCRRateLimit || len(c.AllowedScopes) != 0 {
+		!c.Branding() || c.RateLimit != DefaultDCRRateLimit || len(c.AllowedScopes) != 0 || c.LoopbackCallbackLimit != 0 {
 		t.Fatalf("empty values did not reset to defaults: %+v", c)
 	}
 }

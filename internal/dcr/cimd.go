@@ -65,17 +65,21 @@ func (s *Service) RegisterCIMD(ctx context.Context, clientIDURL string, md Clien
 }
 
 // updateCIMD brings an existing CIMD mapping in line with a changed
-// document. If the record changed concurrently, the other writer's record
-// (read again) is returned: it reflects a document fetched as recently.
+// document, keeping the port-specific loopback callbacks the new document
+// still admits. If the record changed concurrently, the other writer's
+// record (read again) is returned: it reflects a document fetched as
+// recently. Either way the app client is settled to the record.
 func (s *Service) updateCIMD(ctx context.Context, existing *Registration, n *normalized) (*Registration, error) {
-	if err := s.apps.Update(ctx, existing.ClientID, n.spec); err != nil {
-		return nil, serverError("could not update the app client", fmt.Errorf("update app client %s: %w", existing.ClientID, err))
-	}
 	next := *existing
 	next.Metadata, next.CognitoClientName, next.Scopes = n.md, n.spec.Name, n.spec.Scopes
+	next.LoopbackCallbacks = retainCallbacks(existing.LoopbackCallbacks, n.md, s.callbackLimit(n.md))
 	next.Version = existing.Version + 1
 	if ttl := s.rules.RegistrationTTL; ttl > 0 {
 		next.ExpiresAt = s.now().UTC().Add(ttl)
+	}
+	spec := specOf(&next)
+	if err := s.apps.Update(ctx, existing.ClientID, spec); err != nil {
+		return nil, serverError("could not update the app client", fmt.Errorf("update app client %s: %w", existing.ClientID, err))
 	}
 	err := s.store.Update(ctx, next)
 	if errors.Is(err, ErrConflict) {
@@ -83,10 +87,16 @@ func (s *Service) updateCIMD(ctx context.Context, existing *Registration, n *nor
 		if gerr != nil {
 			return nil, serverError("could not read the registration", fmt.Errorf("get registration %s: %w", existing.ClientID, gerr))
 		}
+		if err := s.settle(ctx, existing.ClientID, spec); err != nil {
+			return nil, err
+		}
 		return cur, nil
 	}
 	if err != nil {
 		return nil, serverError("could not store the registration", fmt.Errorf("update registration %s: %w", existing.ClientID, err))
+	}
+	if err := s.settle(ctx, existing.ClientID, spec); err != nil {
+		return nil, err
 	}
 	s.log.Info("dcr: metadata-document client updated", "client_id", next.ClientID, "client_id_url", next.CIMDURL)
 	return &next, nil

@@ -34,6 +34,12 @@ func ErrInvalidClientMetadata(desc string) *bearer.Error {
 	return &bearer.Error{Status: http.StatusBadRequest, Code: CodeInvalidClientMetadata, Description: desc}
 }
 
+// errInvalidRequest is the RFC 6749 §4.1.2.1 400 invalid_request for an
+// authorization request whose redirect URI the service cannot use.
+func errInvalidRequest(desc string) *bearer.Error {
+	return &bearer.Error{Status: http.StatusBadRequest, Code: bearer.CodeInvalidRequest, Description: desc}
+}
+
 // errBadRegistrationToken is the RFC 7592 §2.1-§2.3 answer for a missing,
 // wrong or expired registration access token AND for an unknown client id:
 // 401 invalid_token, identical in every case so that a caller cannot probe
@@ -53,7 +59,8 @@ func errCeiling(limit int) *bearer.Error {
 			"(kept below the Cognito app-client quota); retry later or ask the operator", limit)}
 }
 
-// errConcurrentUpdate answers an RFC 7592 update that lost a race twice:
+// errConcurrentUpdate answers an RFC 7592 update that lost a race twice, or
+// a redirect URI update that kept losing:
 // 409 with temporarily_unavailable; retrying the same request is safe.
 func errConcurrentUpdate() *bearer.Error {
 	return &bearer.Error{Status: http.StatusConflict, Code: bearer.CodeUnavailable,

@@ -64,9 +64,11 @@ func (s *Service) Read(ctx context.Context, clientID, token string) (*Result, er
 // constant time); a client cannot choose its secret. A client cannot switch
 // between public (none) and confidential: Cognito cannot add or remove a
 // secret, so that needs a new registration. The app client is updated
-// first, then the record (Version+1, expiry renewed); when the record
-// changed concurrently the whole update is retried once, then 409. The
-// registration access token is NOT rotated.
+// first, then the record (Version+1, expiry renewed, the port-specific
+// loopback callbacks the new redirect URIs still admit kept); when the
+// record changed concurrently the whole update is retried once, then 409;
+// either way the app client is then settled to the record (see
+// UseRedirectURI). The registration access token is NOT rotated.
 func (s *Service) Update(ctx context.Context, clientID, token string, md ClientMetadata, body ...BodyCredentials) (*Result, error) {
 	for attempt := 0; ; attempt++ {
 		reg, err := s.authorize(ctx, clientID, token)
@@ -85,11 +87,9 @@ func (s *Service) Update(ctx context.Context, clientID, token string, md ClientM
 		if n.public != (reg.Metadata.TokenEndpointAuthMethod == AuthMethodNone) {
 			return nil, ErrInvalidClientMetadata("token_endpoint_auth_method cannot change between none and client_secret_*: register a new client")
 		}
-		if err := s.apps.Update(ctx, clientID, n.spec); err != nil {
-			return nil, serverError("could not update the app client", fmt.Errorf("update app client %s: %w", clientID, err))
-		}
 		next := *reg
 		next.Metadata, next.CognitoClientName, next.Scopes = n.md, n.spec.Name, n.spec.Scopes
+		next.LoopbackCallbacks = retainCallbacks(reg.LoopbackCallbacks, n.md, s.callbackLimit(n.md))
 		next.MetadataHash = ""
 		if n.public {
 			next.MetadataHash = metadataHash(n.md)
@@ -98,15 +98,25 @@ func (s *Service) Update(ctx context.Context, clientID, token string, md ClientM
 			next.ExpiresAt = s.now().UTC().Add(ttl)
 		}
 		next.Version = reg.Version + 1
+		spec := specOf(&next)
+		if err := s.apps.Update(ctx, clientID, spec); err != nil {
+			return nil, serverError("could not update the app client", fmt.Errorf("update app client %s: %w", clientID, err))
+		}
 		err = s.store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) {
 			if attempt == 0 {
 				continue
 			}
+			if err := s.settle(ctx, clientID, spec); err != nil {
+				return nil, err
+			}
 			return nil, errConcurrentUpdate()
 		}
 		if err != nil {
 			return nil, serverError("could not store the registration", fmt.Errorf("update registration %s: %w", clientID, err))
+		}
+		if err := s.settle(ctx, clientID, spec); err != nil {
+			return nil, err
 		}
 		s.log.Info("dcr: registration updated", "client_id", clientID, "version", next.Version)
 		secret, err := s.secret(ctx, &next)

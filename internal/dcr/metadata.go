@@ -17,6 +17,10 @@ const (
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
 	ResponseTypeCode       = "code"
+	// ApplicationTypeNative and ApplicationTypeWeb are the application_type
+	// values of OpenID Connect Dynamic Client Registration 1.0 §2.
+	ApplicationTypeNative = "native"
+	ApplicationTypeWeb    = "web"
 
 	scopeOfflineAccess = "offline_access"
 )
@@ -53,7 +57,9 @@ type normalized struct {
 // dropped (default DefaultScopes; client_credentials keeps only
 // "<server>/<scope>" scopes, the only kind Cognito grants to it); client_uri,
 // logo_uri, tos_uri, policy_uri absolute https (or loopback http) URLs;
-// bounded text. It does NOT fetch or dereference any URI.
+// bounded text; application_type native or web, checked against the
+// redirect URIs and inferred when absent (see applicationType). It does
+// NOT fetch or dereference any URI.
 func (r *rules) normalize(md ClientMetadata, nameHint string) (*normalized, error) {
 	out := md
 	out.RedirectURIs = slices.Clone(md.RedirectURIs)
@@ -84,6 +90,9 @@ func (r *rules) normalize(md ClientMetadata, nameHint string) (*normalized, erro
 			return nil, err
 		}
 	}
+	if out.ApplicationType, err = applicationType(md.ApplicationType, out.RedirectURIs); err != nil {
+		return nil, err
+	}
 	scopes, err := r.scopes(md.Scope, clientCred)
 	if err != nil {
 		return nil, err
@@ -95,18 +104,36 @@ func (r *rules) normalize(md ClientMetadata, nameHint string) (*normalized, erro
 	if nameHint == "" || out.ClientName != "" {
 		nameHint = out.ClientName
 	}
+	spec := appClientSpec(out, CognitoClientName(r.ClientNamePrefix, nameHint), scopes, nil)
+	return &normalized{md: out, spec: spec, public: public}, nil
+}
+
+// appClientSpec is the app client a registration maps to: its accepted
+// metadata md, Cognito name and scopes, with the port-specific loopback
+// callbacks extra added after the registered redirect URIs. It is the one
+// definition used at registration and whenever a stored registration is
+// pushed to Cognito again (see specOf).
+func appClientSpec(md ClientMetadata, name string, scopes []string, extra []LoopbackCallback) AppClientSpec {
 	spec := AppClientSpec{
-		Name:           CognitoClientName(r.ClientNamePrefix, nameHint),
-		CallbackURLs:   slices.Clone(out.RedirectURIs),
-		Scopes:         scopes,
-		GenerateSecret: !public,
+		Name:           name,
+		CallbackURLs:   slices.Clone(md.RedirectURIs),
+		Scopes:         slices.Clone(scopes),
+		GenerateSecret: md.TokenEndpointAuthMethod != AuthMethodNone,
 		Flows:          []string{flowCode},
-		RefreshTokens:  slices.Contains(grants, GrantRefreshToken),
+		RefreshTokens:  slices.Contains(md.GrantTypes, GrantRefreshToken),
 	}
-	if clientCred {
+	for _, c := range extra {
+		spec.CallbackURLs = append(spec.CallbackURLs, c.URI)
+	}
+	if len(md.GrantTypes) > 0 && md.GrantTypes[0] == GrantClientCredentials {
 		spec.Flows = []string{flowClientCred}
 	}
-	return &normalized{md: out, spec: spec, public: public}, nil
+	return spec
+}
+
+// specOf is the app client the stored registration reg maps to.
+func specOf(reg *Registration) AppClientSpec {
+	return appClientSpec(reg.Metadata, reg.CognitoClientName, reg.Scopes, reg.LoopbackCallbacks)
 }
 
 // grantTypes checks and orders grant_types (see normalize).
@@ -238,4 +265,48 @@ func checkInfoURI(raw string) error {
 		return nil
 	}
 	return errors.New("must be https")
+}
+
+// applicationType returns the effective application_type of a client
+// with redirect URIs uris (already checked by checkRedirectURIs), following
+// OpenID Connect Dynamic Client Registration 1.0 §2 as MCP 2026-07-28 uses
+// it:
+//   - "web": every redirect URI must be https on a host that is not a
+//     loopback literal (invalid_redirect_uri otherwise);
+//   - "native": loopback http(s), private-use schemes (RFC 8252 §7.1) and
+//     claimed https URIs (RFC 8252 §7.2) are all allowed, so the policy's
+//     own admission rules are the only limit;
+//   - absent: inferred, so that clients that do not send it keep
+//     registering: "native" when any redirect URI is a loopback or
+//     private-use one (Claude Code, Cursor, and VS Code, whose loopback and
+//     https://vscode.dev/redirect mix go-sdk's inferApplicationType leaves
+//     unset), else "web" (claude.ai, ChatGPT; and OIDC's default, also for
+//     client_credentials clients without redirect URIs).
+//
+// Any other value is invalid_client_metadata. The effective value is stored
+// and returned.
+func applicationType(sent string, uris []string) (string, error) {
+	native := false
+	for _, raw := range uris {
+		if u, err := url.Parse(raw); err == nil && (u.Scheme != "https" && u.Scheme != "http" || isLoopback(u.Hostname())) {
+			native = true
+		}
+	}
+	switch sent {
+	case "":
+		if native {
+			return ApplicationTypeNative, nil
+		}
+		return ApplicationTypeWeb, nil
+	case ApplicationTypeNative:
+		return sent, nil
+	case ApplicationTypeWeb:
+		for _, raw := range uris {
+			if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || isLoopback(u.Hostname()) {
+				return "", ErrInvalidRedirectURI(fmt.Sprintf("redirect_uri %s: application_type web allows only https redirect URIs on a host that is not loopback (register as native)", quoteShort(raw)))
+			}
+		}
+		return sent, nil
+	}
+	return "", ErrInvalidClientMetadata(fmt.Sprintf("application_type %s is not supported: use native or web", quoteShort(sent)))
 }

@@ -72,6 +72,12 @@ type Policy struct {
 	ReusePublicRegistrations bool
 	// ClientNamePrefix starts every Cognito app client name.
 	ClientNamePrefix string
+	// LoopbackCallbackLimit bounds the port-specific loopback callback URLs
+	// an app client keeps on top of its registered redirect URIs (see
+	// [Service.UseRedirectURI]); the least recently used is evicted first.
+	// The effective bound is also at most 100 (Cognito's callback URL
+	// limit) minus the registered URIs.
+	LoopbackCallbackLimit int
 }
 
 // Policy defaults.
@@ -80,6 +86,17 @@ const (
 	DefaultAppClientQuota   = 1000
 	DefaultRegistrationTTL  = 90 * 24 * time.Hour
 	DefaultClientNamePrefix = "mcp-"
+	// DefaultLoopbackCallbackLimit is the default LoopbackCallbackLimit.
+	// A port-specific callback must stay listed from the authorization
+	// request until Cognito redirects back (the minutes a login takes), and
+	// every user of one client id shares the list (all users of one CIMD
+	// client such as Claude Code; all identical public DCR registrations):
+	// 20 keeps a login working unless 20 other logins with new ports start
+	// through the same client id meanwhile, and leaves 80 of Cognito's 100
+	// callback URLs to the registered ones. The list costs nothing in
+	// security (every entry is a loopback URI the client registered,
+	// port aside); raise it (up to 99) for many concurrent logins.
+	DefaultLoopbackCallbackLimit = 20
 )
 
 // knownClientRedirectPatterns are the redirect URIs of the MCP clients this
@@ -97,7 +114,8 @@ var knownClientRedirectPatterns = []string{
 // scopes openid, email and profile; known clients, loopback and "cursor"
 // redirects; public and confidential code-flow clients; at most 900 of
 // Cognito's 1,000 app clients; 90-day registrations; identical public
-// registrations reused; names prefixed "mcp-".
+// registrations reused; names prefixed "mcp-"; 20 port-specific loopback
+// callbacks per app client.
 func DefaultPolicy() Policy {
 	return Policy{
 		AllowedScopes:            []string{"openid", "email", "profile"},
@@ -107,6 +125,7 @@ func DefaultPolicy() Policy {
 		RegistrationTTL:          DefaultRegistrationTTL,
 		ReusePublicRegistrations: true,
 		ClientNamePrefix:         DefaultClientNamePrefix,
+		LoopbackCallbackLimit:    DefaultLoopbackCallbackLimit,
 	}
 }
 
@@ -114,8 +133,8 @@ func DefaultPolicy() Policy {
 // It applies the Check* rules of rules.go, each of which
 // internal/config also calls to report the configuration key: scope syntax,
 // DefaultScopes ⊆ AllowedScopes, pattern syntax, scheme syntax,
-// 0 < MaxRegistrations < AppClientQuota, a non-negative TTL and the prefix's
-// Cognito charset. It does NOT check that the scopes exist on the pool's
+// 0 < MaxRegistrations < AppClientQuota, a non-negative TTL, the prefix's
+// Cognito charset and 1 <= LoopbackCallbackLimit <= 99. It does NOT check that the scopes exist on the pool's
 // resource server (Cognito rejects unknown ones at Create).
 func (p Policy) Validate() error {
 	var errs []error
@@ -154,6 +173,9 @@ func (p Policy) Validate() error {
 	}
 	if err := CheckClientNamePrefix(p.ClientNamePrefix); err != nil {
 		add("client name prefix %q: %v", p.ClientNamePrefix, err)
+	}
+	if err := CheckLoopbackCallbackLimit(p.LoopbackCallbackLimit); err != nil {
+		add("loopback callback limit %d: %v", p.LoopbackCallbackLimit, err)
 	}
 	return errors.Join(errs...)
 }

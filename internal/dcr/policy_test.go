@@ -15,7 +15,8 @@ func TestDefaultPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.MaxRegistrations != 900 || p.AppClientQuota != 1000 || p.RegistrationTTL != 90*24*time.Hour ||
-		!p.ReusePublicRegistrations || p.ClientNamePrefix != "mcp-" || p.AllowClientCredentials || p.InsecureAnyHTTPSRedirect {
+		!p.ReusePublicRegistrations || p.ClientNamePrefix != "mcp-" || p.AllowClientCredentials || p.InsecureAnyHTTPSRedirect ||
+		p.LoopbackCallbackLimit != 20 {
 		t.Errorf("DefaultPolicy() = %+v", p)
 	}
 	for _, pat := range dcr.KnownClientRedirectPatterns() {
@@ -49,7 +50,7 @@ func TestPolicyValidateListsEveryProblem(t *testing.T) {
 		`allowed scope "bad scope"`, `allowed scope "offline_access"`, `default scope "mcp/other"`,
 		`redirect pattern "https://*/cb"`, `redirect pattern "http://x.example/cb"`,
 		`private-use scheme "https"`, `private-use scheme "Cursor"`, `private-use scheme "javascript"`,
-		"max registrations 1000", "registration TTL", `client name prefix "mcp/"`,
+		"max registrations 1000", "registration TTL", `client name prefix "mcp/"`, "loopback callback limit 0",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Validate() does not mention %q:\n%s", want, msg)
@@ -60,6 +61,18 @@ func TestPolicyValidateListsEveryProblem(t *testing.T) {
 	}
 	if err := (dcr.Policy{}).Validate(); err == nil || !strings.Contains(err.Error(), "at least one scope") {
 		t.Errorf("zero Policy: %v", err)
+	}
+}
+
+// TestLoopbackCallbackLimitBounds: 1..99 (Cognito's 100 callback URLs
+// minus at least one registered).
+func TestLoopbackCallbackLimitBounds(t *testing.T) {
+	for n, ok := range map[int]bool{-1: false, 0: false, 1: true, 20: true, 99: true, 100: false} {
+		p := dcr.DefaultPolicy()
+		p.LoopbackCallbackLimit = n
+		if err := p.Validate(); (err == nil) != ok {
+			t.Errorf("limit %d: %v, want ok=%v", n, err, ok)
+		}
 	}
 }
 

@@ -113,6 +113,19 @@ func CheckClientNamePrefix(prefix string) error {
 	return nil
 }
 
+// MaxLoopbackCallbackLimit bounds LoopbackCallbackLimit: Cognito allows 100
+// callback URLs per app client, and a client registers at least one.
+const MaxLoopbackCallbackLimit = maxRedirectURIs - 1
+
+// CheckLoopbackCallbackLimit accepts a LoopbackCallbackLimit of 1 to
+// [MaxLoopbackCallbackLimit].
+func CheckLoopbackCallbackLimit(n int) error {
+	if n < 1 || n > MaxLoopbackCallbackLimit {
+		return fmt.Errorf("must be 1..%d (Cognito allows %d callback URLs per app client)", MaxLoopbackCallbackLimit, maxRedirectURIs)
+	}
+	return nil
+}
+
 // Cognito's bounds on app-client token lifetimes (CreateUserPoolClient):
 // access and ID tokens 5 minutes to 1 day, refresh tokens 1 hour to 10
 // years. Lifetimes are sent in minutes, so they must be whole minutes.

@@ -47,6 +47,20 @@ type Registration struct {
 	ExpiresAt time.Time
 	// Version increases on every update (optimistic concurrency).
 	Version int64
+	// LoopbackCallbacks are the port-specific loopback redirect URIs added
+	// to the app client's callback URLs because the client registered the
+	// portless form (RFC 8252 §7.3) and Cognito compares callbacks exactly
+	// (see [Service.UseRedirectURI]), oldest use first. They are not part
+	// of Metadata: RFC 7591/7592 responses show what the client registered.
+	LoopbackCallbacks []LoopbackCallback
+}
+
+// LoopbackCallback is one port-specific loopback callback URL of an app
+// client and when an authorization request last used it (the eviction
+// order, kept in the registration store so that it survives restarts).
+type LoopbackCallback struct {
+	URI    string
+	UsedAt time.Time
 }
 
 // AppClientSpec is what an AppClients implementation must create or update:

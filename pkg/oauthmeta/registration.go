@@ -18,6 +18,10 @@ type ClientMetadata struct {
 	PolicyURI               string   `json:"policy_uri,omitempty"`
 	SoftwareID              string   `json:"software_id,omitempty"`
 	SoftwareVersion         string   `json:"software_version,omitempty"`
+	// ApplicationType is "native" or "web" (OpenID Connect Dynamic Client
+	// Registration 1.0 §2; MCP 2026-07-28 registrations and Client ID
+	// Metadata Documents carry it). Decoding does not check the value.
+	ApplicationType string `json:"application_type,omitempty"`
 }
 
 // ClientInformation is the RFC 7591 §3.2.1 registration response, with the

@@ -29,13 +29,24 @@ const (
 )
 
 // Registrar maps a fetched document (CIMD draft §4) to a Cognito app
-// client; declared here, where it is used. The domain
-// service (*dcr.Service) implements it: the same document gives the same app
-// client, and the metadata passes the same rules as RFC 7591 registration;
-// policy violations are *bearer.Error.
+// client, finds the registrations of other client ids, and keeps app
+// clients' callback URLs in line with the redirect URIs clients use;
+// declared here, where it is used. The domain service (*dcr.Service)
+// implements it: the same document gives the same app client, and the
+// metadata passes the same rules as RFC 7591 registration; policy
+// violations are *bearer.Error.
 type Registrar interface {
 	RegisterCIMD(ctx context.Context, clientIDURL string, md dcr.ClientMetadata) (*dcr.Registration, error)
+	// Lookup returns the stored registration of a Cognito app client id,
+	// or nil when there is none (a client registered elsewhere).
+	Lookup(ctx context.Context, clientID string) (*dcr.Registration, error)
+	// UseRedirectURI makes the registration's app client accept uri, a
+	// redirect URI the registration lists exactly or port-agnostically
+	// (RFC 8252 §7.3), and returns the registration as stored after.
+	UseRedirectURI(ctx context.Context, reg *dcr.Registration, uri string) (*dcr.Registration, error)
 }
+
+var _ Registrar = (*dcr.Service)(nil)
 
 // BridgeOptions configures a [Bridge]. Cognito's endpoints are the managed
 // login ones (RFC 6749 §3.1 /oauth2/authorize, §3.2 /oauth2/token); nothing
@@ -55,12 +66,17 @@ type BridgeOptions struct {
 	// Logger gets one line per bridged request (client ids and outcome,
 	// never form values); discarded when nil.
 	Logger *slog.Logger
+	// DefaultScopes replace a missing or empty scope parameter of an
+	// authorization request (mcp-dcr's default_scopes); see Authorize.
+	// Empty: the request goes to Cognito without scope.
+	DefaultScopes []string
 }
 
-// Bridge serves the RFC 6749 /authorize and /token endpoints for CIMD
-// clients in front of Cognito's managed login, which cannot resolve
-// Client Identifier URLs. It is safe for concurrent use. It does not serve
-// revocation or userinfo: clients use Cognito's with the mapped client id.
+// Bridge serves the RFC 6749 /authorize and /token endpoints in front of
+// Cognito's managed login, which cannot resolve Client Identifier URLs
+// (CIMD clients) and does not enforce PKCE S256 (every client). It is safe
+// for concurrent use. It does not serve revocation or userinfo: clients use
+// Cognito's with the mapped client id.
 type Bridge struct {
 	fetcher   *Fetcher
 	registrar Registrar
@@ -68,6 +84,7 @@ type Bridge struct {
 	token     string // <domain>/oauth2/token
 	client    *http.Client
 	log       *slog.Logger
+	defaults  []string
 }
 
 // NewBridge checks o (a Fetcher and Registrar; CognitoDomain an https base
@@ -92,7 +109,7 @@ func NewBridge(o BridgeOptions) (*Bridge, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Bridge{fetcher: o.Fetcher, registrar: o.Registrar, authorize: base + "/oauth2/authorize",
-		token: base + "/oauth2/token", client: cl, log: log}, nil
+		token: base + "/oauth2/token", client: cl, log: log, defaults: slices.Clone(o.DefaultScopes)}, nil
 }
 
 // cognitoBase validates the managed-login base URL: https (http only for a
@@ -111,56 +128,6 @@ func cognitoBase(raw string) (string, error) {
 }
 
 func isLoopbackHost(h string) bool { return oauthmeta.IsLoopbackHost(h) }
-
-// Authorize serves GET and POST /authorize (RFC 6749 §4.1.1). For a CIMD
-// client_id it fetches the document, requires the redirect_uri parameter to
-// be listed in it exactly, maps the document to an app client and answers
-// 302 to Cognito's /oauth2/authorize with the same parameters and the
-// mapped client_id. Any other client_id is redirected to Cognito unchanged.
-// Errors are JSON (never a redirect, since the redirect URI is unverified):
-// 400 for a missing client_id, repeated parameters (RFC 6749 §3.1), an
-// invalid or unfetchable document (invalid_client) or an unlisted or
-// missing redirect_uri; the Registrar's own status for its refusals; 503
-// when it fails otherwise. It does not check response_type, PKCE or scope:
-// Cognito does.
-func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request) {
-	q, perr := authorizeParams(w, r)
-	if perr != nil {
-		bearer.WriteJSON(w, perr)
-		return
-	}
-	clientID := q.Get("client_id")
-	if !IsURLClientID(clientID) {
-		raw := r.URL.RawQuery
-		if r.Method == http.MethodPost {
-			raw = q.Encode()
-		}
-		b.log.Info("cimd authorize passthrough", "client_id", clientID)
-		redirect(w, b.authorize+"?"+raw)
-		return
-	}
-	doc, err := b.fetcher.Fetch(r.Context(), clientID)
-	if err != nil {
-		b.log.Warn("cimd authorize: document refused", "client_id", clientID, "err", err)
-		bearer.WriteJSON(w, registrarError(err, http.StatusBadRequest))
-		return
-	}
-	ru := q.Get("redirect_uri")
-	if ru == "" || !slices.Contains(doc.Metadata.RedirectURIs, ru) {
-		b.log.Warn("cimd authorize: redirect_uri not listed", "client_id", clientID)
-		bearer.WriteJSON(w, bearer.ErrInvalidRequest("redirect_uri is missing or not listed in the client metadata document"))
-		return
-	}
-	reg, err := b.registrar.RegisterCIMD(r.Context(), clientID, doc.Metadata)
-	if err != nil {
-		b.log.Warn("cimd authorize: registration refused", "client_id", clientID, "err", err)
-		bearer.WriteJSON(w, registrarError(err, 0))
-		return
-	}
-	q.Set("client_id", reg.ClientID)
-	b.log.Info("cimd authorize bridged", "client_id", clientID, "mapped_client_id", reg.ClientID)
-	redirect(w, b.authorize+"?"+q.Encode())
-}
 
 // authorizeParams returns the request's parameters: the query for GET, the
 // form body (at most MaxRequestBytes) for POST. A repeated parameter is an

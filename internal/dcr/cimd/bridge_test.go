@@ -13,7 +13,11 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
-const cognito = "https://auth.example.amazoncognito.com"
+const (
+	cognito = "https://auth.example.amazoncognito.com"
+	// challenge is RFC 7636 Appendix B's S256 code challenge.
+	challenge = "E9Melhoe2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+)
 
 // newTestBridge builds a bridge over the loopback metadata host with a
 // fake registrar; Cognito is cognitoURL (no network for /authorize).
@@ -55,7 +59,7 @@ func TestAuthorizeCIMD(t *testing.T) {
 		"redirect_uri":          {"http://127.0.0.1:33418/callback"},
 		"response_type":         {"code"},
 		"state":                 {"st&ate=1"},
-		"code_challenge":        {"E9Melhoe2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+		"code_challenge":        {challenge},
 		"code_challenge_method": {"S256"},
 		"scope":                 {"openid mcp/read"},
 		"resource":              {"https://gw.example/mcp"},
@@ -101,6 +105,9 @@ func TestAuthorizeCIMD(t *testing.T) {
 	}
 	if reg.count() != 2 || reg.calls[0] != h.url("/client.json") || reg.mds[0].ClientName != "Example MCP Client" {
 		t.Fatalf("registrar calls %v %+v", reg.calls, reg.mds)
+	}
+	if uses := reg.uses(); len(uses) != 2 || uses[0] != "mappedclient123 http://127.0.0.1:33418/callback" {
+		t.Fatalf("UseRedirectURI calls %v", uses)
 	}
 }
 
@@ -164,14 +171,15 @@ func TestAuthorizePassthrough(t *testing.T) {
 	h := newDocHost(t)
 	reg := &fakeRegistrar{}
 	b := newTestBridge(t, h, reg, cognito+"/", nil, nil)
-	raw := "response_type=code&client_id=4l5d3q8j2h7k1m9n0p6r&redirect_uri=https%3A%2F%2Fclaude.ai%2Fapi%2Fmcp%2Fauth_callback&state=xyz&scope=openid+mcp%2Fread"
+	raw := "response_type=code&client_id=4l5d3q8j2h7k1m9n0p6r&redirect_uri=https%3A%2F%2Fclaude.ai%2Fapi%2Fmcp%2Fauth_callback&state=xyz&scope=openid+mcp%2Fread" +
+		"&code_challenge=" + challenge + "&code_challenge_method=S256"
 	w := httptest.NewRecorder()
 	b.Authorize(w, httptest.NewRequest("GET", "/authorize?"+raw, nil))
 	if w.Code != http.StatusFound || w.Header().Get("Location") != cognito+"/oauth2/authorize?"+raw {
 		t.Fatalf("%d Location %q", w.Code, w.Header().Get("Location"))
 	}
-	if reg.count() != 0 {
-		t.Fatal("registrar called for an ordinary client")
+	if reg.count() != 0 || len(reg.uses()) != 0 {
+		t.Fatal("registrar called for an ordinary client the store does not know")
 	}
 }
 

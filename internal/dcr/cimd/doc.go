@@ -28,8 +28,14 @@
 //   - Documents are fetched only from public unicast addresses (§8, RFC
 //     6890); loopback only in the explicit InsecureAllowLoopback test mode.
 //   - The redirect_uri of an authorization request must appear in the
-//     document byte for byte; loopback port variation (RFC 8252 §7.3) is
-//     not applied, because Cognito compares callback URLs exactly too.
+//     document byte for byte, except that a portless loopback URI
+//     (http://localhost/callback, http://127.0.0.1/) admits any port (RFC
+//     8252 §7.3; Claude Code and VS Code publish that form). Cognito
+//     compares callback URLs exactly, so the exact URI is added to the
+//     mapped app client first, within a bound (dcr.Service.UseRedirectURI).
+//   - The [Bridge]'s /authorize serves every client, CIMD or not, and
+//     refuses requests without PKCE S256 or with a response_type other
+//     than code (see [Bridge.Authorize]).
 //   - Failed fetches and invalid documents are not cached (§5.2: MUST NOT);
 //     concurrent fetches of one URL are collapsed into one; rate limiting is
 //     the HTTP layer's job.

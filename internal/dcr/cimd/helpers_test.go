@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,10 @@ func newDocHost(t *testing.T) *docHost {
 			ct = "text/plain"
 		case "/plus.json":
 			ct = "application/client-metadata+json; charset=utf-8"
+		case "/claude-code.json":
+			doc = claudeCodeDoc(self)
+		case "/vscode.json":
+			doc = vscodeDoc(self)
 		case "/missing.json":
 			http.NotFound(w, r)
 			return
@@ -77,6 +82,24 @@ func newDocHost(t *testing.T) *docHost {
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// claudeCodeDoc is shaped like Claude Code's published metadata document:
+// portless loopback redirect URIs; Claude Code sends an ephemeral port.
+func claudeCodeDoc(self string) string {
+	return `{"client_id": "` + self + `", "client_name": "Claude Code",
+  "redirect_uris": ["http://localhost/callback", "http://127.0.0.1/callback"],
+  "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+  "token_endpoint_auth_method": "none"}`
+}
+
+// vscodeDoc is shaped like VS Code's published metadata document: a portless
+// loopback root and the vscode.dev web redirect.
+func vscodeDoc(self string) string {
+	return `{"client_id": "` + self + `", "client_name": "Visual Studio Code",
+  "redirect_uris": ["http://127.0.0.1/", "https://vscode.dev/redirect"],
+  "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+  "token_endpoint_auth_method": "none"}`
 }
 
 // url returns the document URL for path on the loopback host.
@@ -119,13 +142,17 @@ func httpDate(c *testkit.Clock, d time.Duration) string {
 	return c.Now().Add(d).Format(http.TimeFormat)
 }
 
-// fakeRegistrar maps every document to "mapped-<n>" and records calls;
-// errs holds an error to return per client_id URL.
+// fakeRegistrar maps every document to "mappedclient123" and records calls;
+// errs holds an error to return per client_id URL; known are the
+// registrations Lookup finds; useErr fails UseRedirectURI.
 type fakeRegistrar struct {
-	mu    sync.Mutex
-	calls []string
-	mds   []dcr.ClientMetadata
-	errs  map[string]error
+	mu     sync.Mutex
+	calls  []string
+	mds    []dcr.ClientMetadata
+	errs   map[string]error
+	known  map[string]*dcr.Registration
+	used   []string
+	useErr error
 }
 
 var _ Registrar = (*fakeRegistrar)(nil)
@@ -138,13 +165,39 @@ func (f *fakeRegistrar) RegisterCIMD(_ context.Context, u string, md dcr.ClientM
 	if err := f.errs[u]; err != nil {
 		return nil, err
 	}
-	return &dcr.Registration{ClientID: "mappedclient123", Metadata: md, Source: "cimd", CIMDURL: u}, nil
+	return &dcr.Registration{ClientID: "mappedclient123", Metadata: md, Source: "cimd", CIMDURL: u,
+		Scopes: strings.Fields(md.Scope)}, nil
+}
+
+func (f *fakeRegistrar) Lookup(_ context.Context, clientID string) (*dcr.Registration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.errs[clientID]; err != nil {
+		return nil, err
+	}
+	return f.known[clientID], nil
+}
+
+func (f *fakeRegistrar) UseRedirectURI(_ context.Context, reg *dcr.Registration, uri string) (*dcr.Registration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.used = append(f.used, reg.ClientID+" "+uri)
+	if f.useErr != nil {
+		return nil, f.useErr
+	}
+	return reg, nil
 }
 
 func (f *fakeRegistrar) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.calls)
+}
+
+func (f *fakeRegistrar) uses() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.used)
 }
 
 // asBearer returns the *bearer.Error in err or fails.

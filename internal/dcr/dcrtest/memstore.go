@@ -189,5 +189,6 @@ func clone(r dcr.Registration) dcr.Registration {
 	md.ResponseTypes = slices.Clone(md.ResponseTypes)
 	md.Contacts = slices.Clone(md.Contacts)
 	r.Scopes = slices.Clone(r.Scopes)
+	r.LoopbackCallbacks = slices.Clone(r.LoopbackCallbacks)
 	return r
 }

@@ -52,6 +52,11 @@ const (
 	AttrExpiresAt = "expires_at"
 	// AttrVersion is the optimistic-concurrency counter (N).
 	AttrVersion = "version"
+	// AttrLoopbackCallbacks are the port-specific loopback callback URLs
+	// added to the app client (L of M {uri: S, used_at: N epoch seconds}),
+	// oldest use first: the eviction order, kept across restarts. Absent
+	// when there are none.
+	AttrLoopbackCallbacks = "loopback_callbacks"
 
 	// IndexMetadataHash is the global secondary index on AttrMetadataHash
 	// (projection ALL).
@@ -105,6 +110,14 @@ type item struct {
 	CreatedAt         int64    `dynamodbav:"created_at,omitempty"`
 	ExpiresAt         int64    `dynamodbav:"expires_at,omitempty"`
 	Version           int64    `dynamodbav:"version"`
+	// LoopbackCallbacks is AttrLoopbackCallbacks.
+	LoopbackCallbacks []callbackItem `dynamodbav:"loopback_callbacks,omitempty"`
+}
+
+// callbackItem is the stored form of a dcr.LoopbackCallback.
+type callbackItem struct {
+	URI    string `dynamodbav:"uri"`
+	UsedAt int64  `dynamodbav:"used_at"`
 }
 
 func epoch(t time.Time) int64 {
@@ -139,6 +152,7 @@ func marshal(r dcr.Registration) (map[string]types.AttributeValue, error) {
 		CreatedAt:         epoch(r.CreatedAt),
 		ExpiresAt:         epoch(r.ExpiresAt),
 		Version:           r.Version,
+		LoopbackCallbacks: callbackItems(r.LoopbackCallbacks),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode registration %s: %w", r.ClientID, err)
@@ -164,10 +178,21 @@ func unmarshal(av map[string]types.AttributeValue) (*dcr.Registration, error) {
 		ExpiresAt:             fromEpoch(it.ExpiresAt),
 		Version:               it.Version,
 	}
+	for _, c := range it.LoopbackCallbacks {
+		r.LoopbackCallbacks = append(r.LoopbackCallbacks, dcr.LoopbackCallback{URI: c.URI, UsedAt: fromEpoch(c.UsedAt)})
+	}
 	if err := json.Unmarshal([]byte(it.Metadata), &r.Metadata); err != nil {
 		return nil, fmt.Errorf("decode metadata of %s: %w", it.ClientID, err)
 	}
 	return r, nil
+}
+
+func callbackItems(cs []dcr.LoopbackCallback) []callbackItem {
+	var out []callbackItem
+	for _, c := range cs {
+		out = append(out, callbackItem{URI: c.URI, UsedAt: epoch(c.UsedAt)})
+	}
+	return out
 }
 
 func key(clientID string) map[string]types.AttributeValue {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -44,6 +45,20 @@ var (
 	}
 )
 
+// callbackReg is a CIMD registration with port-specific loopback callbacks.
+var callbackReg = dcr.Registration{
+	ClientID: "9cccexample",
+	Metadata: dcr.ClientMetadata{RedirectURIs: []string{"http://localhost/callback", "http://127.0.0.1/callback"},
+		TokenEndpointAuthMethod: "none", ApplicationType: "native"},
+	Source:  "cimd",
+	CIMDURL: "https://claude.ai/oauth/claude-code-client-metadata",
+	LoopbackCallbacks: []dcr.LoopbackCallback{
+		{URI: "http://localhost:54321/callback", UsedAt: created},
+		{URI: "http://127.0.0.1:61000/callback", UsedAt: created.Add(time.Minute)},
+	},
+	Version: 4,
+}
+
 // render shows an item with its DynamoDB types, for golden files.
 func render(av map[string]types.AttributeValue) map[string]string {
 	out := map[string]string{}
@@ -63,6 +78,20 @@ func render(av map[string]types.AttributeValue) map[string]string {
 				s += one(e)
 			}
 			return s + "]"
+		case *types.AttributeValueMemberM:
+			keys := make([]string, 0, len(v.Value))
+			for k := range v.Value {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			s := "M:{"
+			for i, k := range keys {
+				if i > 0 {
+					s += ","
+				}
+				s += k + "=" + one(v.Value[k])
+			}
+			return s + "}"
 		default:
 			return fmt.Sprintf("%T", v)
 		}
@@ -85,7 +114,8 @@ func TestItemRoundTrip(t *testing.T) {
 		absent []string
 	}{
 		{name: "full", reg: fullReg},
-		{name: "cimd", reg: cimdReg, absent: []string{AttrMetadataHash, AttrRATHash, AttrExpiresAt, AttrCreatedAt, AttrScopes}},
+		{name: "cimd", reg: cimdReg, absent: []string{AttrMetadataHash, AttrRATHash, AttrExpiresAt, AttrCreatedAt, AttrScopes, AttrLoopbackCallbacks}},
+		{name: "callbacks", reg: callbackReg},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

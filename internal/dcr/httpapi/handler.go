@@ -85,6 +85,10 @@ type Options struct {
 	// Bridge, when not nil, is mounted at /authorize and /token and the
 	// metadata advertises those and client_id_metadata_document_supported.
 	Bridge Bridge
+	// AllowClientCredentials says the registration policy admits
+	// client_credentials clients (dcr.Policy.AllowClientCredentials): the
+	// metadata's grant_types_supported then lists client_credentials.
+	AllowClientCredentials bool
 	// Retryable reports errors that mean "try again later" (throttling,
 	// e.g. errors.Is(err, cognito.ErrThrottled)): answered 503
 	// temporarily_unavailable with Retry-After. Nil: none.

@@ -17,7 +17,12 @@ import (
 // authorization and token endpoints are the CIMD bridge's when one is
 // mounted, else Cognito's managed login; keys, revocation and userinfo are
 // Cognito's. scopes_supported never lists offline_access (Cognito has no
-// such scope). Not checked: that Cognito's endpoints answer.
+// such scope). grant_types_supported follows the registration policy
+// (client_credentials only when it is allowed); code_challenge_methods_supported
+// is S256 alone, which the bridge's /authorize enforces; and
+// authorization_response_iss_parameter_supported (RFC 9207) is never
+// advertised, because Cognito's authorization responses carry no iss.
+// Not checked: that Cognito's endpoints answer.
 func (h *Handler) Metadata(ctx context.Context) oauthmeta.AuthorizationServerMetadata {
 	o := h.opts
 	authz, token := o.CognitoDomain+"/oauth2/authorize", o.CognitoDomain+"/oauth2/token"
@@ -34,13 +39,23 @@ func (h *Handler) Metadata(ctx context.Context) oauthmeta.AuthorizationServerMet
 		UserinfoEndpoint:                  o.CognitoDomain + "/oauth2/userInfo",
 		ScopesSupported:                   h.scopesSupported(ctx),
 		ResponseTypesSupported:            []string{"code"},
-		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
+		GrantTypesSupported:               h.grantTypes(),
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_basic", "client_secret_post"},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		ClientIDMetadataDocumentSupported: o.Bridge != nil,
 	}
+}
+
+// grantTypes is grant_types_supported (RFC 8414 §2): what registration
+// admits.
+func (h *Handler) grantTypes() []string {
+	g := []string{"authorization_code", "refresh_token"}
+	if h.opts.AllowClientCredentials {
+		g = append(g, "client_credentials")
+	}
+	return g
 }
 
 // scopesTimeout bounds one Scopes call (metadata requests wait for it).

@@ -2,9 +2,11 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/httpapi"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // fakeBridge records which bridge endpoint was called.
@@ -65,6 +68,29 @@ func TestMetadataGolden(t *testing.T) {
 			}
 			testkit.Golden(t, filepath.Join("testdata", tt.file), []byte(first))
 		})
+	}
+}
+
+// TestMetadataFollowsPolicy proves grant_types_supported lists
+// client_credentials exactly when registration allows it, that PKCE is
+// advertised as S256 only, and that RFC 9207 iss support is not claimed
+// (Cognito's authorization responses have no iss).
+func TestMetadataFollowsPolicy(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		e := newEnv(t, nil, func(o *httpapi.Options) { o.AllowClientCredentials = allow; o.Bridge = &fakeBridge{} })
+		var md oauthmeta.AuthorizationServerMetadata
+		if err := json.Unmarshal([]byte(e.do(t, "GET", "/.well-known/oauth-authorization-server", "").raw), &md); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"authorization_code", "refresh_token"}
+		if allow {
+			want = append(want, "client_credentials")
+		}
+		if !slices.Equal(md.GrantTypesSupported, want) || !slices.Equal(md.CodeChallengeMethodsSupported, []string{"S256"}) ||
+			md.AuthorizationResponseIssParameter {
+			t.Errorf("allow_client_credentials=%v: grant types %v, PKCE %v, iss %v", allow, md.GrantTypesSupported,
+				md.CodeChallengeMethodsSupported, md.AuthorizationResponseIssParameter)
+		}
 	}
 }
 
