@@ -12,21 +12,73 @@ import (
 
 var godotenvRead = godotenv.Read
 
-// TestExampleConfigsLoad keeps examples/config honest: each IdP example
-// loads and validates with the provider it names.
+// exampleIdPs are the IdP guides that must exist under examples/idp, each
+// with a README.md and a gateway.yaml whose provider is the folder's name.
+var exampleIdPs = []string{"cognito", "okta", "auth0", "entra", "keycloak", "generic"}
+
+// clientRedirectURIs are the redirect URIs of the MCP clients every IdP guide
+// covers (claude.ai, claude.com, Claude Code, ChatGPT, VS Code, Cursor), in
+// the form the guides write them.
+var clientRedirectURIs = []string{
+	"https://claude.ai/api/mcp/auth_callback",
+	"https://claude.com/api/mcp/auth_callback",
+	"http://localhost:<port>/callback",
+	"https://chatgpt.com/connector/oauth/<id>",
+	"http://127.0.0.1:33418",
+	"https://vscode.dev/redirect",
+	"cursor://anysphere.cursor-mcp/oauth/callback",
+}
+
+// TestExampleConfigsLoad keeps examples/idp honest: every IdP folder's
+// gateway.yaml loads and validates (config.Load, as serve and validate do)
+// with the provider the folder names, and no folder is missing.
 func TestExampleConfigsLoad(t *testing.T) {
-	files, err := filepath.Glob("../../examples/config/*.yaml")
-	if err != nil || len(files) < 6 {
-		t.Fatalf("examples: %v %v", files, err)
+	files, err := filepath.Glob("../../examples/idp/*/gateway.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
+	var found []string
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		name := filepath.Base(filepath.Dir(f))
+		found = append(found, name)
+		t.Run(name, func(t *testing.T) {
 			c, err := Load(LoadOptions{File: f, Environ: []string{}, DotEnv: os.DevNull})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := filepath.Base(f[:len(f)-len(".yaml")]); c.Provider != want {
+			if c.Provider != name {
 				t.Fatalf("provider %q in %s", c.Provider, f)
+			}
+		})
+	}
+	for _, want := range exampleIdPs {
+		if !slices.Contains(found, want) {
+			t.Errorf("examples/idp/%s/gateway.yaml is missing", want)
+		}
+	}
+}
+
+// TestExampleIdPGuidesNameEveryClient keeps the IdP guides complete: each
+// examples/idp/<idp>/README.md names every client's redirect URI, and the
+// index links every guide.
+func TestExampleIdPGuidesNameEveryClient(t *testing.T) {
+	index, err := os.ReadFile("../../examples/idp/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, idp := range exampleIdPs {
+		t.Run(idp, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("../../examples/idp", idp, "README.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, uri := range clientRedirectURIs {
+				if !strings.Contains(string(b), uri) {
+					t.Errorf("examples/idp/%s/README.md does not name the redirect URI %s", idp, uri)
+				}
+			}
+			if !strings.Contains(string(index), "("+idp+"/)") {
+				t.Errorf("examples/idp/README.md does not link %s/", idp)
 			}
 		})
 	}
