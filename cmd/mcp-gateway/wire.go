@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -63,7 +62,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 			Path:            rc.Path,
 			Verifier:        rv.Verifier,
 			RequiredScopes:  required,
-			ScopesSupported: scopesSupported(cfg, rc, required),
+			ScopesSupported: cfg.RouteScopesSupported(rc),
 			Handler:         h,
 		})
 	}
@@ -150,26 +149,4 @@ func streamKeepalive(cfg *config.Config) time.Duration {
 		return config.DefaultStreamKeepalive
 	}
 	return *cfg.StreamKeepalive
-}
-
-// scopesSupported is route rc's PRM scopes_supported: the configured
-// scopes_supported after the route's required scopes (one list for every
-// route; a client must be able to ask for what the route requires), or, by
-// default, the route's own scopes (config.RouteScopes).
-func scopesSupported(cfg *config.Config, rc config.Route, required []string) []string {
-	if len(cfg.ScopesSupported) > 0 {
-		return union(required, cfg.ScopesSupported)
-	}
-	return cfg.RouteScopes(rc)
-}
-
-// union returns a followed by the members of b not in a.
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -228,6 +228,35 @@ func (c *Config) RouteScopes(r Route) []string {
 	return out
 }
 
+// RouteRequiredScopes is what every call on route r needs: the global
+// required_scopes, then r's required_scopes, each once. Its 401 challenge
+// names them.
+func (c *Config) RouteRequiredScopes(r Route) []string {
+	return union(c.RequiredScopes, r.RequiredScopes)
+}
+
+// RouteScopesSupported is route r's PRM scopes_supported (RFC 9728 §2): a
+// configured scopes_supported after the route's required scopes (one list
+// for every route, yet a client can always ask for what the route
+// requires), or by default [Config.RouteScopes].
+func (c *Config) RouteScopesSupported(r Route) []string {
+	if len(c.ScopesSupported) > 0 {
+		return union(c.RouteRequiredScopes(r), c.ScopesSupported)
+	}
+	return c.RouteScopes(r)
+}
+
+// union returns a followed by the members of b not in a.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func setDefault(p *string, v string) {
 	if *p == "" {
 		*p = v

@@ -43,3 +43,22 @@ func TestRouteScopes(t *testing.T) {
 		t.Fatalf("configured scopes_supported changed to %v", c.ScopesSupported)
 	}
 }
+
+// TestRouteRequiredAndSupported: a route requires the global scopes then its
+// own, each once; a configured scopes_supported is advertised on every
+// route after that route's required scopes.
+func TestRouteRequiredAndSupported(t *testing.T) {
+	r := Route{Path: "/mcp/admin", RequiredScopes: []string{"mcp:read", "mcp:admin"},
+		ToolScopes: map[string][]string{"drop": {"mcp:danger"}}}
+	c := Config{RequiredScopes: []string{"mcp:read"}}
+	if got, want := c.RouteRequiredScopes(r), []string{"mcp:read", "mcp:admin"}; !slices.Equal(got, want) {
+		t.Errorf("RouteRequiredScopes = %v, want %v", got, want)
+	}
+	if got, want := c.RouteScopesSupported(r), []string{"mcp:read", "mcp:admin", "mcp:danger"}; !slices.Equal(got, want) {
+		t.Errorf("RouteScopesSupported (default) = %v, want %v", got, want)
+	}
+	c.ScopesSupported = []string{"mcp:tools", "mcp:read"}
+	if got, want := c.RouteScopesSupported(r), []string{"mcp:read", "mcp:admin", "mcp:tools"}; !slices.Equal(got, want) {
+		t.Errorf("RouteScopesSupported (configured) = %v, want %v", got, want)
+	}
+}

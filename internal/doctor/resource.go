@@ -109,7 +109,7 @@ func probeRoutes(ctx context.Context, r *Report, name string, cfg *config.Config
 	var accepted, refused, unclear, refusedURLs []string
 	for _, rc := range routes {
 		resource := oauthmeta.ResourceURL(cfg.PublicURL, rc.Path)
-		q := authzParams(clientID, redirectURI, resource, union(cfg.RequiredScopes, rc.RequiredScopes))
+		q := authzParams(clientID, redirectURI, resource, cfg.RouteRequiredScopes(rc))
 		var out probeOutcome
 		done := false
 		if p.par != "" {

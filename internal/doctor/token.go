@@ -176,17 +176,6 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// union returns a followed by the members of b not in a.
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // checkToken verifies o.Token for every route and explains each refusal.
 func checkToken(ctx context.Context, r *Report, cfg *config.Config, o Options, keys *jwksInfo, tp *tokenParts) {
 	if tp.problem == "" {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
@@ -106,18 +105,7 @@ func Build(cfg *config.Config, o Options) (*authn.KeySet, []Route, error) {
 			return nil, nil, fmt.Errorf("route %s: %w", rc.Path, err)
 		}
 		out = append(out, Route{Config: rc, Resource: resource, Audiences: audiences,
-			RequiredScopes: union(cfg.RequiredScopes, rc.RequiredScopes), Verifier: v})
+			RequiredScopes: cfg.RouteRequiredScopes(rc), Verifier: v})
 	}
 	return keys, out, nil
-}
-
-// union returns a followed by the members of b not in a.
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
