@@ -7,54 +7,41 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
+	"github.com/mcp-gateway/mcp-gateway/examples/internal/oauthcli"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
+// TestParseFlags checks auto-client's own flag and rules, and that the
+// shared flags (tested in examples/internal/oauthcli) are read and checked.
 func TestParseFlags(t *testing.T) {
-	tests := []struct {
-		name       string
-		argv       []string
-		wantErr    string
-		wantScopes []string
-		wantArgs   map[string]any
-	}{
-		{name: "minimal", argv: []string{"--url", "http://127.0.0.1:8080/mcp"}, wantArgs: map[string]any{}},
-		{name: "url required", argv: []string{"--tool", "whoami"}, wantErr: "--url is required"},
-		{name: "args object", argv: []string{"--url", "u", "--args", `{"message":"hi"}`}, wantArgs: map[string]any{"message": "hi"}},
-		{name: "args not an object", argv: []string{"--url", "u", "--args", `[1]`}, wantErr: "want a JSON object"},
-		{name: "args null", argv: []string{"--url", "u", "--args", `null`}, wantErr: "want a JSON object"},
-		{name: "scopes comma and space", argv: []string{"--url", "u", "--scopes", "mcp:tools, mcp:read offline_access"},
-			wantScopes: []string{"mcp:tools", "mcp:read", "offline_access"}, wantArgs: map[string]any{}},
-		{name: "invalid scope", argv: []string{"--url", "u", "--scopes", `a"b`}, wantErr: "not a valid scope"},
-		{name: "port out of range", argv: []string{"--url", "u", "--redirect-port", "70000"}, wantErr: "out of range"},
-		{name: "stray argument", argv: []string{"--url", "u", "extra"}, wantErr: "unexpected arguments"},
+	argv := []string{"--url", "http://127.0.0.1:8080/mcp", "--args", `{"message":"hi"}`,
+		"--scopes", "mcp:tools, offline_access", "--client-id-metadata", "https://app.example/c.json"}
+	o, err := parseFlags(argv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			o, err := parseFlags(tc.argv, io.Discard)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(o.scopes, tc.wantScopes) {
-				t.Errorf("scopes = %q, want %q", o.scopes, tc.wantScopes)
-			}
-			if len(o.args) != len(tc.wantArgs) || (len(tc.wantArgs) > 0 && o.args["message"] != tc.wantArgs["message"]) {
-				t.Errorf("args = %v, want %v", o.args, tc.wantArgs)
-			}
-		})
+	if o.URL != "http://127.0.0.1:8080/mcp" || o.Args["message"] != "hi" || !slices.Equal(o.Scopes, []string{"mcp:tools", "offline_access"}) ||
+		o.cimdURL != "https://app.example/c.json" || o.RedirectPort != 0 {
+		t.Errorf("options = %+v", o)
+	}
+	for _, tc := range []struct {
+		argv    []string
+		wantErr string
+	}{
+		{argv: []string{"--tool", "whoami"}, wantErr: "--url is required"},
+		{argv: []string{"--url", "u", "--args", `[1]`}, wantErr: "want a JSON object"},
+		{argv: []string{"--url", "u", "--scopes", `a"b`}, wantErr: "not a valid scope"},
+		{argv: []string{"--url", "u", "extra"}, wantErr: "unexpected arguments"},
+	} {
+		if _, err := parseFlags(tc.argv, io.Discard); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("parseFlags(%q) = %v, want %q", tc.argv, err, tc.wantErr)
+		}
 	}
 }
 
@@ -71,21 +58,6 @@ func TestRealMainExitCodes(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "auto-client: FAILED:") || !strings.Contains(stderr.String(), "hint: nothing listens there") {
 		t.Errorf("stderr lacks the failure and its hint:\n%s", stderr.String())
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	u, _ := url.Parse("https://user:pw@as.example/cb?code=CODE-SECRET&state=STATE-SECRET&resource=https%3A%2F%2Fgw%2Fmcp&scope=mcp%3Atools#frag")
-	got := redactURL(u)
-	for _, secret := range []string{"CODE-SECRET", "STATE-SECRET", "user", "pw@", "frag"} {
-		if strings.Contains(got, secret) {
-			t.Errorf("redactURL = %q shows %q", got, secret)
-		}
-	}
-	for _, keep := range []string{"resource=https%3A%2F%2Fgw%2Fmcp", "scope=mcp%3Atools", "code=%E2%80%A6"} {
-		if !strings.Contains(got, keep) {
-			t.Errorf("redactURL = %q lacks %q", got, keep)
-		}
 	}
 }
 
@@ -107,7 +79,7 @@ func TestStepLogNeverPrintsSecrets(t *testing.T) {
 	}))
 	defer srv.Close()
 	var log bytes.Buffer
-	hc := &http.Client{Transport: newStepLog(&log, srv.URL+"/mcp").transport(http.DefaultTransport)}
+	hc := &http.Client{Transport: newTransport(oauthcli.NewSteps(&log), srv.URL+"/mcp", http.DefaultTransport)}
 	do := func(method, path, body string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer HDR-SECRET")
@@ -247,18 +219,19 @@ func TestHintFor(t *testing.T) {
 	}
 }
 
-// TestFetcher drives the go-sdk fetcher through the loopback server: it
+// TestFetcher drives the go-sdk fetcher through the loopback receiver: it
 // prints "open: <url>" (with prompt=consent added for offline_access),
-// ignores a redirect with the wrong state, and returns code, state and iss.
+// records the resource for the refresh, and returns code, state and iss.
+// (The receiver's state checks are tested in examples/internal/oauthcli.)
 func TestFetcher(t *testing.T) {
-	cb, err := listenCallback("127.0.0.1", 0, "/callback")
+	cb, err := oauthcli.ListenCallback("127.0.0.1", 0, "/callback")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cb.Close()
 	var log testkit.SafeBuffer
 	g := &grant{}
-	f := fetcher(cb, newStepLog(&log, ""), true, "", g)
+	f := fetcher(cb, oauthcli.NewSteps(&log), true, "", g)
 	authURL := "https://as.example/authorize?client_id=c&state=S1&scope=mcp%3Atools+offline_access&resource=https%3A%2F%2Fgw%2Fmcp&code_challenge_method=S256"
 	type out struct {
 		res *auth.AuthorizationResult
@@ -273,20 +246,11 @@ func TestFetcher(t *testing.T) {
 	if !strings.Contains(line, "prompt=consent") {
 		t.Errorf("open line lacks prompt=consent for offline_access:\n%s", line)
 	}
-	get := func(query string) int {
-		resp, err := http.Get(cb.redirectURI + "?" + query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+	resp, err := http.Get(cb.RedirectURI() + "?code=C1&state=S1&iss=https%3A%2F%2Fas.example")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code := get("code=forged&state=OTHER"); code != http.StatusBadRequest {
-		t.Errorf("wrong state: %d, want 400", code)
-	}
-	if code := get("code=C1&state=S1&iss=https%3A%2F%2Fas.example"); code != http.StatusOK {
-		t.Errorf("good redirect: %d, want 200", code)
-	}
+	resp.Body.Close()
 	o := testkit.Recv(t, done, testkit.DefaultTimeout, "fetcher result")
 	if o.err != nil || o.res.Code != "C1" || o.res.State != "S1" || o.res.Iss != "https://as.example" {
 		t.Fatalf("fetcher = %+v, %v", o.res, o.err)
@@ -294,31 +258,7 @@ func TestFetcher(t *testing.T) {
 	if _, _, r := g.get(); r != "https://gw/mcp" {
 		t.Errorf("recorded resource = %q", r)
 	}
-	if code := get("code=C2&state=S1"); code != http.StatusBadRequest {
-		t.Errorf("replayed redirect: %d, want 400", code)
-	}
-}
-
-func TestFetcherErrorResponse(t *testing.T) {
-	cb, err := listenCallback("127.0.0.1", 0, "/callback")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
-	var log testkit.SafeBuffer
-	f := fetcher(cb, newStepLog(&log, ""), true, "", &grant{})
-	errc := make(chan error, 1)
-	go func() {
-		_, err := f(context.Background(), &auth.AuthorizationArgs{URL: "https://as.example/authorize?state=S"})
-		errc <- err
-	}()
-	testkit.WaitContains(t, &log, "open: ", testkit.DefaultTimeout)
-	resp, err := http.Get(cb.redirectURI + "?error=access_denied&error_description=no&state=S")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if err := testkit.Recv(t, errc, testkit.DefaultTimeout, "fetcher error"); err == nil || !strings.Contains(err.Error(), "access_denied") {
-		t.Fatalf("err = %v, want access_denied", err)
+	if !strings.Contains(log.String(), "code received, state matches, iss=https://as.example") {
+		t.Errorf("log lacks the redirect step:\n%s", log.String())
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/mcp-gateway/mcp-gateway/examples/internal/oauthcli"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -19,98 +18,41 @@ import (
 // summarize it; the rest is passed on unread.
 const maxPeek = 1 << 20
 
-// safeQuery are query parameters whose values are printed; every other
-// value is replaced by "…" (codes, states, verifiers and tokens never
-// appear in the log).
-var safeQuery = []string{"resource", "scope", "response_type", "code_challenge_method", "client_id", "redirect_uri", "error", "error_description", "iss"}
-
-// stepLog numbers and prints every step of the run on one writer (stderr):
-// each HTTP exchange the go-sdk, the OAuth library or this program makes
-// (method, URL with secrets elided, status, and a summary of what the
-// answer means), and the program's own steps (authorization, callback,
-// refresh). It never prints an Authorization header, a token, a code, a
-// client secret or a request body.
-type stepLog struct {
-	mu     sync.Mutex
-	w      io.Writer
-	n      int
-	mcpURL string // requests to it are MCP: their JSON-RPC method is shown
-}
-
-func newStepLog(w io.Writer, mcpURL string) *stepLog { return &stepLog{w: w, mcpURL: mcpURL} }
-
-// step prints "step N: <message>" and returns N.
-func (s *stepLog) step(format string, args ...any) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	fmt.Fprintf(s.w, "step %d: %s\n", s.n, fmt.Sprintf(format, args...))
-	return s.n
-}
-
-// detail prints an indented line that belongs to the last step.
-func (s *stepLog) detail(format string, args ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, "        %s\n", fmt.Sprintf(format, args...))
-}
-
-// line prints a line as is (for the "open: <url>" line tests and users look for).
-func (s *stepLog) line(format string, args ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, format+"\n", args...)
-}
-
-// transport wraps base so that every exchange becomes a step.
-func (s *stepLog) transport(base http.RoundTripper) http.RoundTripper {
-	return &loggingTransport{log: s, base: base}
-}
-
-// loggingTransport is the http.RoundTripper behind stepLog.transport.
-type loggingTransport struct {
-	log  *stepLog
-	base http.RoundTripper
-}
-
-var _ http.RoundTripper = (*loggingTransport)(nil)
-
-// RoundTrip sends r through the base transport and logs the exchange.
-func (t *loggingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	label := r.Method + " " + redactURL(r.URL)
-	isMCP := t.log.mcpURL != "" && sameEndpoint(r.URL, t.log.mcpURL)
-	if isMCP {
-		if m := jsonRPCMethod(r); m != "" {
-			label += " [" + m + "]"
-		}
+// newTransport returns the step-logging transport over base: an MCP
+// request (to mcpURL) is labelled with its JSON-RPC method, and a JSON
+// answer from anything else is summarized (what the metadata documents
+// say and what the go-sdk will make of it, who registered, what a token
+// response granted, an OAuth error). Like every oauthcli.Transport it never
+// prints an Authorization header, a token, a code, a client secret or a
+// request body.
+func newTransport(steps *oauthcli.Steps, mcpURL string, base http.RoundTripper) *oauthcli.Transport {
+	isMCP := func(r *http.Request) bool { return mcpURL != "" && sameEndpoint(r.URL, mcpURL) }
+	return &oauthcli.Transport{
+		Steps: steps,
+		Base:  base,
+		Annotate: func(r *http.Request) string {
+			if isMCP(r) {
+				if m := jsonRPCMethod(r); m != "" {
+					return " [" + m + "]"
+				}
+			}
+			return ""
+		},
+		Explain: func(r *http.Request, resp *http.Response) ([]string, error) {
+			var out []string
+			if _, pw, ok := r.BasicAuth(); ok && pw == "" && resp.StatusCode == http.StatusUnauthorized {
+				out = append(out, "note: HTTP Basic with an empty secret was refused; golang.org/x/oauth2 auto-detects the client authentication style (the go-sdk leaves it so for CIMD clients) and retries with client_id in the body")
+			}
+			if isMCP(r) || !isJSON(resp.Header.Get("Content-Type")) || r.Method == http.MethodHead {
+				return out, nil
+			}
+			body, err := oauthcli.PeekBody(resp, maxPeek)
+			if err != nil {
+				return out, err
+			}
+			return append(out, summarize(r, body, mcpURL)...), nil
+		},
 	}
-	resp, err := t.base.RoundTrip(r)
-	if err != nil {
-		t.log.step("%s -> error: %v", label, err)
-		return nil, err
-	}
-	t.log.step("%s -> %s", label, resp.Status)
-	for _, c := range resp.Header.Values("WWW-Authenticate") {
-		t.log.detail("WWW-Authenticate: %s", c)
-	}
-	if _, pw, ok := r.BasicAuth(); ok && pw == "" && resp.StatusCode == http.StatusUnauthorized {
-		t.log.detail("note: HTTP Basic with an empty secret was refused; golang.org/x/oauth2 auto-detects the client authentication style (the go-sdk leaves it so for CIMD clients) and retries with client_id in the body")
-	}
-	if isMCP || !isJSON(resp.Header.Get("Content-Type")) || r.Method == http.MethodHead {
-		return resp, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPeek))
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading the response: %w", label, err)
-	}
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
-	for _, d := range summarize(r, body, t.log.mcpURL) {
-		t.log.detail("%s", d)
-	}
-	return resp, nil
 }
 
 // summarize explains a JSON answer in a few lines: what the metadata
@@ -124,12 +66,10 @@ func summarize(r *http.Request, body []byte, mcpURL string) []string {
 	has := func(k string) bool { _, ok := m[k]; return ok }
 	switch {
 	case has("error") && !has("access_token"):
-		var e struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
+		if e := oauthcli.OAuthError(body); e != "" {
+			return []string{e}
 		}
-		_ = json.Unmarshal(body, &e)
-		return []string{fmt.Sprintf("OAuth error: %s %s", e.Error, e.Description)}
+		return nil
 	case has("access_token"):
 		var tr struct {
 			TokenType    string `json:"token_type"`
@@ -184,7 +124,7 @@ func summarizeASMetadata(body []byte) []string {
 	_ = json.Unmarshal(body, &md)
 	out := []string{
 		fmt.Sprintf("authorization server metadata: issuer=%s", md.Issuer),
-		fmt.Sprintf("  authorization_endpoint=%s token_endpoint=%s registration_endpoint=%s", md.AuthorizationEndpoint, md.TokenEndpoint, orNone(md.RegistrationEndpoint)),
+		fmt.Sprintf("  authorization_endpoint=%s token_endpoint=%s registration_endpoint=%s", md.AuthorizationEndpoint, md.TokenEndpoint, oauthcli.OrNone(md.RegistrationEndpoint)),
 		fmt.Sprintf("  code_challenge_methods_supported=%v client_id_metadata_document_supported=%t authorization_response_iss_parameter_supported=%t",
 			md.CodeChallengeMethodsSupported, md.ClientIDMetadataDocumentSupported, md.AuthorizationResponseIssParameter),
 	}
@@ -202,26 +142,6 @@ func summarizeASMetadata(body []byte) []string {
 type clientMetadataDocument struct {
 	ClientID string `json:"client_id"`
 	oauthmeta.ClientMetadata
-}
-
-// redactURL prints u without userinfo and with the values of query
-// parameters outside safeQuery replaced by "…".
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.Fragment = ""
-	if c.RawQuery != "" {
-		q := c.Query()
-		for k, vs := range q {
-			if !slices.Contains(safeQuery, k) {
-				for i := range vs {
-					vs[i] = "…"
-				}
-			}
-		}
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
 }
 
 // sameEndpoint reports whether u names raw, ignoring the query.
@@ -267,11 +187,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }

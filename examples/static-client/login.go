@@ -5,14 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"html"
-	"net"
-	"net/http"
-	"os/exec"
-	"runtime"
-	"strconv"
-	"sync"
-	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -23,74 +15,6 @@ type issuerMetadata struct {
 	CodeChallengeMethods []string `json:"code_challenge_methods_supported"`
 	TokenAuthMethods     []string `json:"token_endpoint_auth_methods_supported"`
 	IssParameter         bool     `json:"authorization_response_iss_parameter_supported"`
-}
-
-// authResponse is what arrived on the loopback redirect.
-type authResponse struct {
-	code, iss string
-	err       error
-}
-
-// callback receives one authorization response (RFC 6749 §4.1.2) for
-// state on a loopback listener. Other states get 400 and are ignored, so a
-// stray request cannot end the wait; an error response (§4.1.2.1) ends it.
-type callback struct {
-	redirectURI string
-	state       string
-	srv         *http.Server
-	once        sync.Once
-	result      chan authResponse
-}
-
-// listenCallback binds 127.0.0.1:port (0: any free port); the redirect URI
-// names it http://<host>:<port>/callback.
-func listenCallback(host string, port int, state string) (*callback, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return nil, fmt.Errorf("loopback redirect listener: %w", err)
-	}
-	cb := &callback{
-		redirectURI: "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + "/callback",
-		state:       state,
-		result:      make(chan authResponse, 1),
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /callback", cb.handle)
-	cb.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = cb.srv.Serve(ln) }()
-	return cb, nil
-}
-
-func (cb *callback) handle(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("state") != cb.state {
-		http.Error(w, "unexpected authorization response (state does not match)", http.StatusBadRequest)
-		return
-	}
-	res := authResponse{code: q.Get("code"), iss: q.Get("iss")}
-	if e := q.Get("error"); e != "" {
-		res.err = fmt.Errorf("authorization refused: %s %s", e, q.Get("error_description"))
-	} else if res.code == "" {
-		res.err = errors.New("authorization response has neither code nor error")
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if res.err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "<!doctype html><title>Login failed</title><p>%s</p>", html.EscapeString(res.err.Error()))
-	} else {
-		fmt.Fprint(w, "<!doctype html><title>Logged in</title><p>Logged in. You can close this window.</p>")
-	}
-	cb.once.Do(func() { cb.result <- res })
-}
-
-// wait returns the authorization response or ctx's error.
-func (cb *callback) wait(ctx context.Context) (authResponse, error) {
-	select {
-	case res := <-cb.result:
-		return res, res.err
-	case <-ctx.Done():
-		return authResponse{}, fmt.Errorf("waiting for the redirect to %s: %w", cb.redirectURI, ctx.Err())
-	}
 }
 
 // checkIss applies RFC 9207 §2.4: an iss that differs from the issuer is a
@@ -162,21 +86,3 @@ func verifyIDToken(ctx context.Context, provider *oidc.Provider, clientID, nonce
 
 // randomValue is an unguessable state or nonce.
 func randomValue() string { return rand.Text() }
-
-// openBrowser starts the system browser on u and does not wait for it.
-func openBrowser(u string) error {
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", u)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
-	default:
-		cmd = exec.Command("xdg-open", u)
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go func() { _ = cmd.Wait() }()
-	return nil
-}

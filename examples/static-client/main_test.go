@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,7 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,35 +29,63 @@ func TestParseFlags(t *testing.T) {
 		name         string
 		argv         []string
 		env          map[string]string
-		wantErr      string
 		wantResource string
 		wantSecret   string
 	}{
 		{name: "defaults", argv: base, wantResource: "https://gw.example/mcp"},
-		{name: "all required missing", argv: nil, wantErr: "--client-id, --issuer, --url required"},
 		{name: "secret from env", argv: base, env: map[string]string{secretEnv: "from-env"}, wantResource: "https://gw.example/mcp", wantSecret: "from-env"},
 		{name: "flag secret wins", argv: append(base, "--client-secret", "flag"), env: map[string]string{secretEnv: "from-env"},
 			wantResource: "https://gw.example/mcp", wantSecret: "flag"},
 		{name: "no resource", argv: append(base, "--resource="), wantResource: ""},
 		{name: "other resource", argv: append(base, "--resource", "api://gw"), wantResource: "api://gw"},
-		{name: "bad args", argv: append(base, "--args", "1"), wantErr: "want a JSON object"},
-		{name: "bad redirect host", argv: append(base, "--redirect-host", "example.com"), wantErr: "want 127.0.0.1 or localhost"},
-		{name: "bad scope", argv: append(base, "--scopes", `x\y`), wantErr: "not a valid scope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o, err := parseFlags(tc.argv, env(tc.env), io.Discard)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
+			if err != nil || o.resource != tc.wantResource || o.clientSecret != tc.wantSecret {
+				t.Errorf("resource, secret, err = %q, %q, %v; want %q, %q", o.resource, o.clientSecret, err, tc.wantResource, tc.wantSecret)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.resource != tc.wantResource || o.clientSecret != tc.wantSecret {
-				t.Errorf("resource, secret = %q, %q; want %q, %q", o.resource, o.clientSecret, tc.wantResource, tc.wantSecret)
+		})
+	}
+	// Refusals: static-client's own, and the shared flags' (tested in
+	// examples/internal/oauthcli) to show they are checked.
+	for args, wantErr := range map[string]string{
+		"":                            "--client-id, --issuer, --url required",
+		"--args 1":                    "want a JSON object",
+		"--redirect-host example.com": "want 127.0.0.1 or localhost",
+		`--scopes x\y`:                "not a valid scope",
+	} {
+		argv := strings.Fields(args)
+		if args != "" {
+			argv = append(slices.Clone(base), argv...)
+		}
+		if _, err := parseFlags(argv, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("parseFlags(%q) = %v, want %q", argv, err, wantErr)
+		}
+	}
+}
+
+// TestRealMainExitCodes checks the exit statuses the README documents: 0
+// for --help, 2 for bad flags, 1 for a failed step (with the reason).
+func TestRealMainExitCodes(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens: discovery fails
+	tests := []struct {
+		name       string
+		argv       []string
+		want       int
+		wantStderr string
+	}{
+		{name: "help", argv: []string{"-h"}, want: 0, wantStderr: "-client-id"},
+		{name: "missing flags", argv: nil, want: 2, wantStderr: "static-client: --client-id, --issuer, --url required\n"},
+		{name: "unreachable issuer", want: 1, wantStderr: "static-client: FAILED: OpenID discovery of " + srv.URL,
+			argv: []string{"--issuer", srv.URL, "--client-id", "app", "--url", srv.URL + "/mcp", "--no-browser", "--timeout", "10s"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr testkit.SafeBuffer
+			if code := realMain(tc.argv, func(string) string { return "" }, io.Discard, &stderr); code != tc.want || !strings.Contains(stderr.String(), tc.wantStderr) {
+				t.Errorf("exit %d, want %d with %q on stderr:\n%s", code, tc.want, tc.wantStderr, stderr.String())
 			}
 		})
 	}
@@ -155,67 +182,5 @@ func TestVerifyIDToken(t *testing.T) {
 				t.Fatalf("identity = %+v, %v", id, err)
 			}
 		})
-	}
-}
-
-// TestCallback checks the loopback receiver: another state is refused and
-// ignored, the right one delivers the code and iss.
-func TestCallback(t *testing.T) {
-	cb, err := listenCallback("127.0.0.1", 0, "S1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.srv.Close()
-	get := func(q url.Values) int {
-		resp, err := http.Get(cb.redirectURI + "?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := get(url.Values{"code": {"forged"}, "state": {"S0"}}); code != http.StatusBadRequest {
-		t.Errorf("wrong state: %d, want 400", code)
-	}
-	if code := get(url.Values{"code": {"C1"}, "state": {"S1"}, "iss": {"https://idp.example"}}); code != http.StatusOK {
-		t.Errorf("good redirect: %d, want 200", code)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), testkit.DefaultTimeout)
-	defer cancel()
-	res, err := cb.wait(ctx)
-	if err != nil || res.code != "C1" || res.iss != "https://idp.example" {
-		t.Fatalf("wait = %+v, %v", res, err)
-	}
-}
-
-// TestStepLogShowsOAuthErrorsNotSecrets checks the logging transport.
-func TestStepLogShowsOAuthErrorsNotSecrets(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"error":"invalid_client","error_description":"client authentication failed"}`)
-	}))
-	defer srv.Close()
-	var log bytes.Buffer
-	hc := &http.Client{Transport: &loggingTransport{log: &stepLog{w: &log}, base: http.DefaultTransport}}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/token?code=CODE-SECRET", strings.NewReader("client_secret=SECRET"))
-	req.SetBasicAuth("app", "BASIC-SECRET")
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "invalid_client") {
-		t.Errorf("body did not reach the caller: %q", body)
-	}
-	out := log.String()
-	for _, s := range []string{"CODE-SECRET", "SECRET\n", "BASIC-SECRET", "client_secret="} {
-		if strings.Contains(out, s) {
-			t.Errorf("log shows %q:\n%s", s, out)
-		}
-	}
-	if !strings.Contains(out, "401 Unauthorized") || !strings.Contains(out, "OAuth error: invalid_client client authentication failed") {
-		t.Errorf("log lacks the status or the OAuth error:\n%s", out)
 	}
 }
