@@ -95,12 +95,16 @@ type DCR struct {
 	ClientNamePrefix string `mapstructure:"client_name_prefix"`
 	// LoopbackCallbackLimit is how many port-specific loopback callback
 	// URLs an app client keeps (added when a client registered the portless
-	// form and uses a port), least recently used evicted first (default 20,
-	// 1..99; dcr.Policy.LoopbackCallbackLimit).
+	// form and uses a port), least recently used evicted first, never one
+	// used in the last 10 minutes (default 20, 1..99;
+	// dcr.Policy.LoopbackCallbackLimit).
 	LoopbackCallbackLimit int `mapstructure:"loopback_callback_limit"`
 
-	// RateLimit is registration requests per source per minute (default 10);
-	// RateLimitBurst the bucket size (default 10).
+	// RateLimit is requests per source per minute (default 10) on
+	// registration (/register, /register/*) and on /authorize requests
+	// that add a loopback callback URL (a new port) to an app client, both
+	// spending one bucket per source; RateLimitBurst the bucket size
+	// (default 10).
 	RateLimit      int `mapstructure:"rate_limit"`
 	RateLimitBurst int `mapstructure:"rate_limit_burst"`
 	// InitialAccessToken, when set, is required as a Bearer token on POST

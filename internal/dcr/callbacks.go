@@ -21,6 +21,15 @@ const (
 	// runs out. maxSettleRounds bounds the re-pushes of settle.
 	maxCallbackAttempts = 10
 	maxSettleRounds     = 5
+	// CallbackInUseWindow is how long after its last use a port-specific
+	// loopback callback is never evicted: a login that started with it may
+	// still be in progress (the user at Cognito's managed login, then the
+	// authorization code on its way to /token), and removing its callback
+	// URL from the app client would make that login fail. Ten minutes is
+	// the longest authorization code lifetime RFC 6749 §4.1.2 recommends;
+	// a login takes less. Uses are recorded to within callbackTouchInterval,
+	// so a use is protected for at least nine minutes.
+	CallbackInUseWindow = 10 * time.Minute
 )
 
 // Lookup returns the stored registration of the Cognito app client id
@@ -51,9 +60,14 @@ func (s *Service) Lookup(ctx context.Context, clientID string) (*Registration, e
 // reg.LoopbackCallbacks and to the app client's callback URLs, after the
 // registered ones; when more than the policy's LoopbackCallbackLimit (and
 // never more than Cognito's 100 callback URLs in all) would be listed, the
-// least recently used ones are evicted. A listed one that was used more
+// least recently used ones are evicted, but never one used within
+// [CallbackInUseWindow] (a login in progress): when the slot a new URI
+// needs is that young, the URI is refused with 503 temporarily_unavailable
+// (retry once the oldest use is older). A listed one that was used more
 // than a minute ago has its use time refreshed and the app client written
-// again (which also repairs an earlier push that failed).
+// again (which also repairs an earlier push that failed). Only a URI that
+// reg does not list ([Registration.ListsCallback]) can add a callback URL;
+// rate limiting such requests is the caller's job.
 //
 // Concurrency: the record is the single source of truth and changes only
 // by optimistic versioned writes (retried from a fresh read on conflict),
@@ -68,8 +82,10 @@ func (s *Service) Lookup(ctx context.Context, clientID string) (*Registration, e
 // a login reaching Cognito then fails (a retry succeeds).
 //
 // Errors: 400 invalid_request when uri is not registered at all or the
-// registered URIs leave no room under Cognito's limit; 409 when the record
-// kept changing; store and Cognito failures as server errors.
+// registered URIs leave no room under Cognito's limit; 503
+// temporarily_unavailable when every slot is held by a login in progress;
+// 409 when the record kept changing; store and Cognito failures as server
+// errors.
 func (s *Service) UseRedirectURI(ctx context.Context, reg *Registration, uri string) (*Registration, error) {
 	if slices.Contains(reg.Metadata.RedirectURIs, uri) {
 		return reg, nil
@@ -91,8 +107,14 @@ func (s *Service) UseRedirectURI(ctx context.Context, reg *Registration, uri str
 		if i >= 0 && now.Sub(cur.LoopbackCallbacks[i].UsedAt) < callbackTouchInterval {
 			return cur, nil
 		}
+		list, wait := useCallback(cur.LoopbackCallbacks, uri, now, limit)
+		if list == nil {
+			s.log.Warn("dcr: loopback callback refused: every slot is in use by a recent login",
+				"client_id", cur.ClientID, "redirect_uri", uri, "loopback_callbacks", len(cur.LoopbackCallbacks))
+			return nil, errCallbacksInUse(limit, wait)
+		}
 		next := *cur
-		next.LoopbackCallbacks = useCallback(cur.LoopbackCallbacks, uri, now, limit)
+		next.LoopbackCallbacks = list
 		next.Version = cur.Version + 1
 		err := s.store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) {
@@ -121,15 +143,35 @@ func (s *Service) callbackLimit(md ClientMetadata) int {
 	return min(s.rules.LoopbackCallbackLimit, maxRedirectURIs-len(md.RedirectURIs))
 }
 
+// ListsCallback reports whether the app client of r already accepts uri
+// as a callback URL: one of the registered redirect URIs, or a
+// port-specific loopback callback added earlier. For any other admitted
+// uri, [Service.UseRedirectURI] adds a callback URL (a Cognito write).
+// It judges r as read; a concurrent use may have listed uri since.
+func (r *Registration) ListsCallback(uri string) bool {
+	return slices.Contains(r.Metadata.RedirectURIs, uri) ||
+		slices.ContainsFunc(r.LoopbackCallbacks, func(c LoopbackCallback) bool { return c.URI == uri })
+}
+
 // useCallback returns list with uri marked used at now and moved to the end
-// (the list is kept oldest use first), then cut to the limit newest.
-func useCallback(list []LoopbackCallback, uri string, now time.Time, limit int) []LoopbackCallback {
+// (the list is kept oldest use first), then cut to the limit newest,
+// evicting only entries used at least CallbackInUseWindow before now. When
+// uri is new and the entries that would have to go are younger, it returns
+// nil and how long until the oldest may go. A listed uri is never refused:
+// when the limit was lowered, young entries then stay beyond it for a while.
+func useCallback(list []LoopbackCallback, uri string, now time.Time, limit int) ([]LoopbackCallback, time.Duration) {
 	out := slices.DeleteFunc(slices.Clone(list), func(c LoopbackCallback) bool { return c.URI == uri })
+	listed := len(out) < len(list)
 	out = append(out, LoopbackCallback{URI: uri, UsedAt: now})
-	if len(out) > limit {
-		out = out[len(out)-limit:]
+	excess := len(out) - limit
+	n := 0
+	for n < excess && now.Sub(out[n].UsedAt) >= CallbackInUseWindow {
+		n++
 	}
-	return out
+	if n < excess && !listed {
+		return nil, CallbackInUseWindow - now.Sub(out[n].UsedAt)
+	}
+	return out[n:], 0
 }
 
 // retainCallbacks keeps the callbacks of list that the new metadata md

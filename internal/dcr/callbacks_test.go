@@ -56,8 +56,8 @@ func callbacks(t *testing.T, f *fixture, reg *dcr.Registration) []string {
 // TestUseRedirectURI proves the exact loopback URI a client uses is added
 // to the app client (Cognito compares callbacks exactly) when it matches a
 // registered portless one, with documents shaped like Claude Code's and VS
-// Code's; exact registered URIs and repeated uses need no write; anything
-// else is refused.
+// Code's; exact registered URIs and repeated uses need no write (and
+// ListsCallback says so); anything else is refused.
 func TestUseRedirectURI(t *testing.T) {
 	f := newFixture(t, nil)
 	cc, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
@@ -87,6 +87,12 @@ func TestUseRedirectURI(t *testing.T) {
 	if f.apps.Calls(dcrtest.OpUpdate) != updates || f.store.Calls(dcrtest.OpUpdate) != writes {
 		t.Fatal("a listed or registered URI was written again within a minute")
 	}
+	for uri, want := range map[string]bool{"http://localhost:54321/callback": true, "http://localhost/callback": true,
+		"http://127.0.0.1:61000/callback": true, "http://localhost:54322/callback": false} {
+		if fresh.ListsCallback(uri) != want {
+			t.Errorf("ListsCallback(%s) = %v, want %v", uri, !want, want)
+		}
+	}
 	for _, uri := range []string{"http://localhost:54321/other", "https://localhost:54321/callback", "http://evil.example:1/callback", "http://localhost:0/callback"} {
 		_, err := f.svc.UseRedirectURI(t.Context(), cc, uri)
 		wantOAuthError(t, err, http.StatusBadRequest, "invalid_request")
@@ -108,8 +114,11 @@ func TestUseRedirectURI(t *testing.T) {
 // limit, least recently used first out, that a use older than a minute
 // refreshes an entry's place, that the order is the stored one (a new
 // Service over the same store, as after a restart, continues it), and that
-// Cognito's 100 callback URLs bound it too.
+// Cognito's 100 callback URLs bound it too. Uses are further apart than
+// CallbackInUseWindow, so that every entry but the newest may be evicted
+// (TestUseRedirectURIInProgress covers younger ones).
 func TestUseRedirectURIEviction(t *testing.T) {
+	const step = dcr.CallbackInUseWindow + time.Minute
 	f := newFixture(t, func(p *dcr.Policy) { p.LoopbackCallbackLimit = 3 })
 	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
 	if err != nil {
@@ -117,7 +126,7 @@ func TestUseRedirectURIEviction(t *testing.T) {
 	}
 	use := func(svc *dcr.Service, p int) {
 		t.Helper()
-		f.clock.Advance(2 * time.Minute)
+		f.clock.Advance(step)
 		if _, err := svc.UseRedirectURI(t.Context(), reg, port(p)); err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +163,7 @@ func TestUseRedirectURIEviction(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []int{3000, 3001} {
-		g.clock.Advance(2 * time.Minute)
+		g.clock.Advance(step)
 		if _, err := g.svc.UseRedirectURI(t.Context(), nearly, port(p)); err != nil {
 			t.Fatal(err)
 		}

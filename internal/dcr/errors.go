@@ -3,7 +3,9 @@ package dcr
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
@@ -65,6 +67,16 @@ func errCeiling(limit int) *bearer.Error {
 func errConcurrentUpdate() *bearer.Error {
 	return &bearer.Error{Status: http.StatusConflict, Code: bearer.CodeUnavailable,
 		Description: "the registration changed concurrently; retry the request"}
+}
+
+// errCallbacksInUse answers an authorization request whose new loopback
+// port would evict a callback URL a login may still be using (see
+// CallbackInUseWindow): 503 temporarily_unavailable, retryable after wait.
+func errCallbacksInUse(limit int, wait time.Duration) *bearer.Error {
+	mins := max(1, int(math.Ceil(wait.Minutes())))
+	return &bearer.Error{Status: http.StatusServiceUnavailable, Code: bearer.CodeUnavailable,
+		Description: fmt.Sprintf("all %d loopback callback URLs of this client belong to logins started in the last %d minutes; "+
+			"retry in %d minute(s)", limit, int(CallbackInUseWindow.Minutes()), mins)}
 }
 
 // serverError wraps an internal failure for the HTTP layer: if cause already

@@ -74,8 +74,9 @@ type Policy struct {
 	ClientNamePrefix string
 	// LoopbackCallbackLimit bounds the port-specific loopback callback URLs
 	// an app client keeps on top of its registered redirect URIs (see
-	// [Service.UseRedirectURI]); the least recently used is evicted first.
-	// The effective bound is also at most 100 (Cognito's callback URL
+	// [Service.UseRedirectURI]); the least recently used is evicted first,
+	// but never one used within [CallbackInUseWindow] (a new port waits
+	// instead). The effective bound is also at most 100 (Cognito's callback URL
 	// limit) minus the registered URIs.
 	LoopbackCallbackLimit int
 }

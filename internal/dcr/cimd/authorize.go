@@ -2,9 +2,11 @@ package cimd
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
@@ -50,7 +52,17 @@ const (
 //  4. When redirect_uri matched a registered portless loopback URI on
 //     another port, the Registrar adds the exact URI to the app client's
 //     callback URLs first (Cognito compares them exactly); its failures
-//     are redirected (temporarily_unavailable or server_error).
+//     are redirected (temporarily_unavailable, for example when every
+//     callback slot belongs to a login in progress, or server_error).
+//     When the registration does not list that URI yet
+//     (dcr.Registration.ListsCallback), the request costs a Cognito write
+//     and spends one token of t for its source first; with none left it
+//     is redirected with temporarily_unavailable (and error_description
+//     saying when to retry). Requests that add no callback URL never
+//     reach t: a registered URI, a port already listed (even when its use
+//     time is refreshed, at most one write per port and minute, within
+//     the loopback_callback_limit ports) and a client the store does not
+//     know. A nil t limits nothing.
 //
 // The redirect to Cognito carries the request's parameters, with the
 // mapped client_id for a CIMD client; a GET left unchanged is forwarded
@@ -68,7 +80,7 @@ const (
 // authorization_response_iss_parameter_supported, because Cognito's own
 // redirects (every successful one) have no iss. Not checked here: scope
 // values, resource, nonce and the rest (Cognito does).
-func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request) {
+func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request, t Throttle) {
 	q, perr := authorizeParams(w, r)
 	if perr != nil {
 		bearer.WriteJSON(w, perr)
@@ -91,6 +103,11 @@ func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	changed := b.defaultScope(q, reg)
 	if reg != nil {
+		if e := throttleWrite(t, r, reg, ru); e != nil {
+			b.log.Warn("authorize: new callback URL rate limited", "client_id", clientID, "reason", e.Description)
+			redirectError(w, ru, q.Get("state"), e)
+			return
+		}
 		next, err := b.registrar.UseRedirectURI(r.Context(), reg, ru)
 		if err != nil {
 			b.log.Warn("authorize: callback URL not added", "client_id", clientID, "err", err)
@@ -195,6 +212,23 @@ func (b *Bridge) defaultScope(q url.Values, reg *dcr.Registration) bool {
 	}
 	q.Set("scope", strings.Join(scopes, " "))
 	return true
+}
+
+// throttleWrite applies t to a request whose redirect URI ru would add a
+// callback URL to reg's app client (step 4 of Authorize): the RFC 6749
+// §4.1.2.1 temporarily_unavailable when r's source has no token left.
+func throttleWrite(t Throttle, r *http.Request, reg *dcr.Registration, ru string) *bearer.Error {
+	if t == nil || reg.ListsCallback(ru) {
+		return nil
+	}
+	ok, wait := t.AllowWrite(r)
+	if ok {
+		return nil
+	}
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	return &bearer.Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable,
+		Description: "too many authorization requests with new loopback ports from this source; retry after " +
+			strconv.Itoa(secs) + "s"}
 }
 
 // authorizeFailure is the RFC 6749 §4.1.2.1 error for a Registrar failure

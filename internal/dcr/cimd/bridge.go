@@ -48,6 +48,19 @@ type Registrar interface {
 
 var _ Registrar = (*dcr.Service)(nil)
 
+// Throttle limits, per request source, the authorization requests that
+// would add a callback URL to an app client: each costs a Cognito write
+// (UpdateUserPoolClient, under an account-wide quota shared with
+// registration) on an unauthenticated endpoint. Declared here, where it is
+// used; mcp-dcr's HTTP layer implements it with the per-source token
+// bucket of registration (same buckets, same source key), and passes it
+// to [Bridge.Authorize] with every request.
+type Throttle interface {
+	// AllowWrite spends one token of r's source. When none is left it
+	// reports false and how long until one is.
+	AllowWrite(r *http.Request) (ok bool, retryAfter time.Duration)
+}
+
 // BridgeOptions configures a [Bridge]. Cognito's endpoints are the managed
 // login ones (RFC 6749 §3.1 /oauth2/authorize, §3.2 /oauth2/token); nothing
 // is discovered from Cognito.

@@ -77,7 +77,7 @@ func TestAuthorizeCIMD(t *testing.T) {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
 			w := httptest.NewRecorder()
-			b.Authorize(w, r)
+			b.Authorize(w, r, nil)
 			if w.Code != http.StatusFound {
 				t.Fatalf("status %d: %s", w.Code, w.Body)
 			}
@@ -146,7 +146,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			b.Authorize(w, httptest.NewRequest(tt.method, "/authorize?"+tt.query, nil))
+			b.Authorize(w, httptest.NewRequest(tt.method, "/authorize?"+tt.query, nil), nil)
 			if w.Code != tt.status || w.Header().Get("Location") != "" {
 				t.Fatalf("status %d Location %q, want %d and none", w.Code, w.Header().Get("Location"), tt.status)
 			}
@@ -159,7 +159,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	// document is refused by the fetcher first, so use a good document).
 	reg.errs[doc] = errors.New("cognito: LimitExceededException")
 	w := httptest.NewRecorder()
-	b.Authorize(w, httptest.NewRequest("GET", "/authorize?client_id="+url.QueryEscape(doc)+cb, nil))
+	b.Authorize(w, httptest.NewRequest("GET", "/authorize?client_id="+url.QueryEscape(doc)+cb, nil), nil)
 	if w.Code != http.StatusServiceUnavailable || decodeError(t, w) != "temporarily_unavailable" || strings.Contains(w.Body.String(), "LimitExceeded") {
 		t.Fatalf("registrar failure: %d %s", w.Code, w.Body)
 	}
@@ -174,7 +174,7 @@ func TestAuthorizePassthrough(t *testing.T) {
 	raw := "response_type=code&client_id=4l5d3q8j2h7k1m9n0p6r&redirect_uri=https%3A%2F%2Fclaude.ai%2Fapi%2Fmcp%2Fauth_callback&state=xyz&scope=openid+mcp%2Fread" +
 		"&code_challenge=" + challenge + "&code_challenge_method=S256"
 	w := httptest.NewRecorder()
-	b.Authorize(w, httptest.NewRequest("GET", "/authorize?"+raw, nil))
+	b.Authorize(w, httptest.NewRequest("GET", "/authorize?"+raw, nil), nil)
 	if w.Code != http.StatusFound || w.Header().Get("Location") != cognito+"/oauth2/authorize?"+raw {
 		t.Fatalf("%d Location %q", w.Code, w.Header().Get("Location"))
 	}

@@ -32,7 +32,10 @@
 //     (http://localhost/callback, http://127.0.0.1/) admits any port (RFC
 //     8252 §7.3; Claude Code and VS Code publish that form). Cognito
 //     compares callback URLs exactly, so the exact URI is added to the
-//     mapped app client first, within a bound (dcr.Service.UseRedirectURI).
+//     mapped app client first, within a bound (dcr.Service.UseRedirectURI),
+//     never evicting one a login may still be using
+//     (dcr.CallbackInUseWindow), and only while the request's source has
+//     tokens left (a [Throttle], the HTTP layer's registration limiter).
 //   - The [Bridge]'s /authorize serves every client, CIMD or not, and
 //     refuses requests without PKCE S256 or with a response_type other
 //     than code (see [Bridge.Authorize]).

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -18,6 +19,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cognito/cognitotest"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dynamo"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // motoStack is the bridge over the real registration service, Cognito
@@ -28,6 +30,7 @@ type motoStack struct {
 	apps  *dcrcognito.Clients
 	store *dynamo.Store
 	host  *docHost
+	clock *testkit.Clock // every Service's
 }
 
 func newMotoStack(t *testing.T) *motoStack {
@@ -37,7 +40,7 @@ func newMotoStack(t *testing.T) *motoStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &motoStack{api: cognitotest.NewAPI(t, endpoint), host: newDocHost(t)}
+	m := &motoStack{api: cognitotest.NewAPI(t, endpoint), host: newDocHost(t), clock: testkit.NewClock(time.Now())}
 	m.pool = cognitotest.NewPool(t, m.api)
 	ddb := dynamodb.NewFromConfig(cfg)
 	if err := dynamo.CreateTable(context.Background(), ddb, "regs"); err != nil {
@@ -57,7 +60,7 @@ func (m *motoStack) bridge(t *testing.T, limit int) (*dcr.Service, *Bridge) {
 	p := dcr.DefaultPolicy()
 	p.AllowedScopes = []string{"openid", cognitotest.Scope}
 	p.LoopbackCallbackLimit = limit
-	svc, err := dcr.NewService(m.apps, m.store, p, dcr.ServiceOptions{})
+	svc, err := dcr.NewService(m.apps, m.store, p, dcr.ServiceOptions{Now: m.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +104,8 @@ func sorted(s ...string) []string { slices.Sort(s); return s }
 // work with the ports their clients send: the exact URI is added to the
 // mapped app client in Cognito before the redirect, bounded with the least
 // recently used evicted (in an order a restarted service continues from
-// DynamoDB), without losing any under concurrent requests; and that the
+// DynamoDB; uses further apart than dcr.CallbackInUseWindow, so that
+// eviction is allowed), without losing any under concurrent requests; and that the
 // strict rules refuse requests without PKCE S256 for CIMD and registered
 // clients alike, by redirecting the error and leaving Cognito untouched.
 func TestBridgeAgainstMoto(t *testing.T) {
@@ -112,6 +116,7 @@ func TestBridgeAgainstMoto(t *testing.T) {
 	t.Run("Claude Code ports, bounded, order kept across a restart", func(t *testing.T) {
 		var id string
 		for _, p := range []int{50001, 50002, 50003} {
+			m.clock.Advance(dcr.CallbackInUseWindow + time.Minute)
 			id = bridged(t, b, claude, fmt.Sprintf("http://localhost:%d/callback", p))
 		}
 		base := []string{"http://127.0.0.1/callback", "http://localhost/callback"}
@@ -120,6 +125,7 @@ func TestBridgeAgainstMoto(t *testing.T) {
 			t.Fatalf("Cognito callbacks %v, want %v", got, want)
 		}
 		_, restarted := m.bridge(t, 2)
+		m.clock.Advance(dcr.CallbackInUseWindow + time.Minute)
 		if bridged(t, restarted, claude, "http://127.0.0.1:50004/callback") != id {
 			t.Fatal("the restarted service mapped the document to another app client")
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cimd"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
@@ -35,11 +36,14 @@ type Registrar interface {
 var _ Registrar = (*dcr.Service)(nil)
 
 // Bridge is the CIMD bridge (*cimd.Bridge): RFC 6749 §3.1 and §3.2
-// endpoints in front of Cognito's managed login.
+// endpoints in front of Cognito's managed login. The handler passes
+// Authorize its registration rate limiter as t (see [cimd.Throttle]).
 type Bridge interface {
-	Authorize(w http.ResponseWriter, r *http.Request)
+	Authorize(w http.ResponseWriter, r *http.Request, t cimd.Throttle)
 	Token(w http.ResponseWriter, r *http.Request)
 }
+
+var _ Bridge = (*cimd.Bridge)(nil)
 
 // Defaults for Options.
 const (
@@ -70,7 +74,9 @@ type Options struct {
 	// or scopes_supported is omitted. offline_access is never advertised.
 	Scopes    func(ctx context.Context) ([]string, error)
 	ScopesTTL time.Duration
-	// RateLimit is requests per source per minute on /register*;
+	// RateLimit is requests per source per minute on /register*, and on
+	// the bridge's /authorize requests that would add a callback URL to an
+	// app client (one bucket per source for both; see [cimd.Throttle]);
 	// RateBurst the bucket depth. Defaults when zero or negative.
 	RateLimit int
 	RateBurst int
@@ -196,7 +202,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.serveClient(w, r, id)
 	case path == "/authorize" && h.opts.Bridge != nil:
-		h.opts.Bridge.Authorize(w, r)
+		h.opts.Bridge.Authorize(w, r, writeThrottle{h})
 	case path == "/token" && h.opts.Bridge != nil:
 		h.opts.Bridge.Token(w, r)
 	default:

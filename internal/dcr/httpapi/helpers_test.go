@@ -71,6 +71,10 @@ func newEnv(t *testing.T, policy func(*dcr.Policy), opts func(*httpapi.Options))
 	return e
 }
 
+// noRedirects is the tests' HTTP client: redirects (the bridge's) are
+// answers to inspect, never followed.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // response is a decoded answer.
 type response struct {
 	status int
@@ -101,7 +105,7 @@ func (e *env) do(t *testing.T, method, path, body string, header ...string) resp
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cimd"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/httpapi"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
@@ -22,7 +23,7 @@ import (
 // fakeBridge records which bridge endpoint was called.
 type fakeBridge struct{ calls atomic.Value }
 
-func (b *fakeBridge) Authorize(w http.ResponseWriter, _ *http.Request) {
+func (b *fakeBridge) Authorize(w http.ResponseWriter, _ *http.Request, _ cimd.Throttle) {
 	b.calls.Store("authorize")
 	w.WriteHeader(http.StatusFound)
 }

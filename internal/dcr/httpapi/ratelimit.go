@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cimd"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -90,6 +91,19 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request) bool {
 	bearer.WriteJSON(w, &bearer.Error{Status: http.StatusTooManyRequests, Code: "slow_down",
 		Description: "too many registration requests from this source; retry after " + strconv.Itoa(secs) + "s"})
 	return false
+}
+
+// writeThrottle is the cimd.Throttle the handler passes to the bridge's
+// /authorize: a request that would add a callback URL (a Cognito write)
+// spends a token of the same bucket as registration, keyed by the same
+// source.
+type writeThrottle struct{ h *Handler }
+
+var _ cimd.Throttle = writeThrottle{}
+
+// AllowWrite spends one token of r's source.
+func (t writeThrottle) AllowWrite(r *http.Request) (bool, time.Duration) {
+	return t.h.limiter.take(t.h.source(r))
 }
 
 // source names the client for rate limiting: the first X-Forwarded-For hop

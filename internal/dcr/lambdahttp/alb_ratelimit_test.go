@@ -2,21 +2,25 @@ package lambdahttp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cimd"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrtest"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/httpapi"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // registrationHandler is mcp-dcr's real handler (real dcr.Service over the
-// dcrtest fakes) with a rate limit of one registration per source and
-// minute, and TrustForwardedFor off, as behind an ALB.
+// dcrtest fakes, the real CIMD bridge) with a rate limit of one
+// registration per source and minute, and TrustForwardedFor off, as behind
+// an ALB.
 func registrationHandler(t *testing.T) http.Handler {
 	t.Helper()
 	clock := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
@@ -26,7 +30,13 @@ func registrationHandler(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bridge, err := cimd.NewBridge(cimd.BridgeOptions{Fetcher: cimd.NewFetcher(cimd.FetcherOptions{}), Registrar: svc,
+		CognitoDomain: "https://auth.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := httpapi.New(httpapi.Options{
+		Bridge:        bridge,
 		Service:       svc,
 		PublicURL:     "https://mcp.example.com",
 		CognitoDomain: "https://auth.example.com",
@@ -79,4 +89,75 @@ func TestALBRateLimitKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestALBAuthorizeRateLimitKey: behind an ALB, /authorize requests that
+// add a loopback callback URL spend the registration bucket of the peer
+// ALB appended to X-Forwarded-For, as /register does: after the peer's
+// registration spent its only token, a new port is refused whatever first
+// hops the client writes; another peer may add one, and a listed port is
+// free for anyone. Both header modes.
+func TestALBAuthorizeRateLimitKey(t *testing.T) {
+	modes := []struct{ register, authorize string }{
+		{"alb_multi_post_register.json", "alb_multi_get_authorize.json"},
+		{"alb_single_post_register.json", "alb_single_get_authorize.json"},
+	}
+	for _, m := range modes {
+		t.Run(m.authorize, func(t *testing.T) {
+			h := registrationHandler(t)
+			reg := invokeALB(t, h, nil, withEvent(t, m.register, func(ev map[string]any) {
+				body := `{"redirect_uris":["http://localhost/callback"],"client_name":"Claude Code","token_endpoint_auth_method":"none"}`
+				ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString([]byte(body)), true
+				setHeader(ev, "content-length") // removed: the body changed
+				setHeader(ev, "x-forwarded-for", "203.0.113.7")
+			}))
+			var created struct {
+				ClientID string `json:"client_id"`
+			}
+			if err := json.Unmarshal([]byte(reg.resp.Body), &created); err != nil || created.ClientID == "" {
+				t.Fatalf("registration: %d %s", reg.resp.StatusCode, reg.resp.Body)
+			}
+			steps := []struct {
+				xff, port, to string
+			}{
+				{"198.51.100.1, 203.0.113.7", "50001", "http://localhost:50001/callback?"}, // spent by the registration
+				{"192.0.2.9, 198.51.100.2, 203.0.113.7", "50001", "http://localhost:50001/callback?"},
+				{"203.0.113.7, 203.0.113.8", "50001", "https://auth.example.com/oauth2/authorize?"}, // peer .8's token
+				{"203.0.113.7", "50001", "https://auth.example.com/oauth2/authorize?"},              // listed now: free
+				{"203.0.113.8", "50002", "http://localhost:50002/callback?"},                        // .8 has spent its own
+			}
+			for i, st := range steps {
+				ev := withEvent(t, m.authorize, func(ev map[string]any) {
+					setQuery(ev, url.Values{"client_id": {created.ClientID}, "redirect_uri": {"http://localhost:" + st.port + "/callback"},
+						"response_type": {"code"}, "state": {"s"}, "code_challenge_method": {"S256"},
+						"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}})
+					setHeader(ev, "x-forwarded-for", st.xff)
+				})
+				a := invokeALB(t, h, nil, ev)
+				loc := a.header("Location")
+				if a.resp.StatusCode != http.StatusFound || len(loc) != 1 || !strings.HasPrefix(loc[0], st.to) {
+					t.Fatalf("step %d (X-Forwarded-For %q): %d Location %v, want %s...", i, st.xff, a.resp.StatusCode, loc, st.to)
+				}
+				if q, _ := url.Parse(loc[0]); strings.HasPrefix(st.to, "http://localhost") && q.Query().Get("error") != "temporarily_unavailable" {
+					t.Fatalf("step %d: refusal %s", i, loc[0])
+				}
+			}
+		})
+	}
+}
+
+// setQuery replaces an ALB event's query (kept percent-encoded, as ALB
+// sends it) in whichever mode the event uses.
+func setQuery(ev map[string]any, q url.Values) {
+	multi := map[string]any{}
+	single := map[string]any{}
+	for k, vs := range q {
+		multi[k] = []string{url.QueryEscape(vs[0])}
+		single[k] = url.QueryEscape(vs[0])
+	}
+	if _, ok := ev["multiValueQueryStringParameters"]; ok {
+		ev["multiValueQueryStringParameters"] = multi
+		return
+	}
+	ev["queryStringParameters"] = single
 }
