@@ -145,11 +145,7 @@ const (
 // defaults and validates.
 func LoadDCR(opts LoadOptions) (*DCR, error) {
 	var c DCR
-	if err := decode(opts, DCREnvPrefix, DCRKeys(), &c, emptyIsUnset); err != nil {
-		return nil, err
-	}
-	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := load(opts, DCREnvPrefix, DCRKeys(), &c, c.ApplyDefaults, c.check, emptyIsUnset); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -213,7 +209,10 @@ var (
 // rules (the ones the service applies at start). It does not contact AWS:
 // that the pool, table and domain exist is NOT checked, nor that the scopes
 // exist on the pool's resource server.
-func (c *DCR) Validate() error {
+func (c *DCR) Validate() error { return c.check().err() }
+
+// check is Validate's list of problems.
+func (c *DCR) check() problems {
 	var errs problems
 	bad := errs.add
 	checkServer(bad, c.Listen, c.PublicURL, "the service's issuer identifier and endpoint base")
@@ -266,7 +265,7 @@ func (c *DCR) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log_format", "%q is not text or json", c.LogFormat)
 	}
-	return errs.err()
+	return errs
 }
 
 // validateTokens checks the token lifetimes against Cognito's rules

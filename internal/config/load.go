@@ -30,21 +30,8 @@ type LoadOptions struct {
 // decode, then Validate's rules (leaving out keys that did not decode).
 func Load(opts LoadOptions) (*Config, error) {
 	var c Config
-	in := read(opts, EnvPrefix, Keys(), reflect.TypeOf(c))
-	if len(in.fatal) > 0 {
-		return nil, in.fatal
-	}
-	ps, failed := in.decode(&c)
-	c.ApplyDefaults()
-	var rules []Problem
-	for _, p := range c.check() {
-		if !slices.ContainsFunc(failed, func(k string) bool { return underKey(p.Key, k) }) {
-			rules = append(rules, in.attribute(p))
-		}
-	}
-	sortProblems(rules)
-	if ps = append(ps, rules...); len(ps) > 0 {
-		return nil, ps
+	if err := load(opts, EnvPrefix, Keys(), &c, c.ApplyDefaults, c.check); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -52,17 +39,27 @@ func Load(opts LoadOptions) (*Config, error) {
 // Keys lists every top-level configuration key (the mapstructure tags of Config).
 func Keys() []string { return keysOf(reflect.TypeOf(Config{})) }
 
-// decode is the loader every configuration shares: it reads the YAML file,
-// the .env file and the environment (variables prefix_KEY for each of keys)
-// and decodes into target, with comma-separated lists, durations and the
-// extra hooks. Unknown keys and variables, and values that do not decode,
-// are [Problems].
-func decode(opts LoadOptions, prefix string, keys []string, target any, hooks ...mapstructure.DecodeHookFunc) error {
+// load is the loader every configuration shares: it reads the YAML file,
+// the .env file and the environment (variables prefix_KEY for each of keys),
+// decodes into target with comma-separated lists, durations and the extra
+// hooks, applies defaults and checks the rules. On failure the error is
+// [Problems], in Load's order; a rule about a key that did not decode is
+// left out (its decode problem says more).
+func load(opts LoadOptions, prefix string, keys []string, target any, applyDefaults func(), check func() problems, hooks ...mapstructure.DecodeHookFunc) error {
 	in := read(opts, prefix, keys, reflect.TypeOf(target).Elem())
 	if len(in.fatal) > 0 {
 		return in.fatal
 	}
-	if ps, _ := in.decode(target, hooks...); len(ps) > 0 {
+	ps, failed := in.decode(target, hooks...)
+	applyDefaults()
+	var rules []Problem
+	for _, p := range check() {
+		if !slices.ContainsFunc(failed, func(k string) bool { return underKey(p.Key, k) }) {
+			rules = append(rules, in.attribute(p))
+		}
+	}
+	sortProblems(rules)
+	if ps = append(ps, rules...); len(ps) > 0 {
 		return ps
 	}
 	return nil

@@ -276,12 +276,15 @@ func TestProblemsOrder(t *testing.T) {
 }
 
 // TestDCRUnknownKeys: mcp-dcr's loader shares the reading: file, line and
-// suggestion, and unknown MCPDCR_ variables.
+// suggestion, unknown MCPDCR_ variables, and its rules reported beside them
+// (not hidden by them).
 func TestDCRUnknownKeys(t *testing.T) {
-	_, err := LoadDCR(LoadOptions{File: "testdata/dcr_typo.yaml", Environ: []string{"MCPDCR_TABEL=x"}, DotEnv: os.DevNull})
+	_, err := LoadDCR(LoadOptions{File: "testdata/dcr_typo.yaml",
+		Environ: []string{"MCPDCR_TABEL=x", "MCPDCR_REGION=mars"}, DotEnv: os.DevNull})
 	for _, want := range []string{
 		"testdata/dcr_typo.yaml:6: alowed_scopes: unknown key; did you mean allowed_scopes?",
 		"environment MCPDCR_TABEL: unknown variable; did you mean MCPDCR_TABLE?",
+		`environment MCPDCR_REGION: region: "mars" is not an AWS region name such as us-east-1`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), "\n  "+want+"\n") && !strings.HasSuffix(err.Error(), "\n  "+want) {
 			t.Errorf("LoadDCR error %v does not list %q", err, want)
