@@ -101,8 +101,9 @@ type DCR struct {
 	LoopbackCallbackLimit int `mapstructure:"loopback_callback_limit"`
 
 	// RateLimit is requests per source per minute (default 10) on
-	// registration (/register, /register/*) and on /authorize requests
-	// that add a loopback callback URL (a new port) to an app client, both
+	// registration (/register, /register/*) and on the Cognito writes the
+	// CIMD bridge's /authorize and /token cause (a new or changed client
+	// metadata document, a loopback callback URL added or refreshed), all
 	// spending one bucket per source; RateLimitBurst the bucket size
 	// (default 10).
 	RateLimit      int `mapstructure:"rate_limit"`

@@ -89,9 +89,9 @@ func TestApplicationTypeCIMD(t *testing.T) {
 	f := newFixture(t, nil)
 	doc := claudeCodeDoc()
 	doc.ApplicationType = "web"
-	_, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, doc)
+	_, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, doc, nil)
 	wantOAuthError(t, err, http.StatusBadRequest, dcr.CodeInvalidRedirectURI)
-	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil || reg.Metadata.ApplicationType != "native" {
 		t.Fatalf("%+v %v", reg, err)
 	}

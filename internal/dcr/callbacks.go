@@ -21,14 +21,33 @@ const (
 	// runs out. maxSettleRounds bounds the re-pushes of settle.
 	maxCallbackAttempts = 10
 	maxSettleRounds     = 5
-	// CallbackInUseWindow is how long after its last use a port-specific
-	// loopback callback is never evicted: a login that started with it may
-	// still be in progress (the user at Cognito's managed login, then the
-	// authorization code on its way to /token), and removing its callback
-	// URL from the app client would make that login fail. Ten minutes is
-	// the longest authorization code lifetime RFC 6749 §4.1.2 recommends;
-	// a login takes less. Uses are recorded to within callbackTouchInterval,
-	// so a use is protected for at least nine minutes.
+	// CallbackInUseWindow is how long after its last recorded use a
+	// port-specific loopback callback is never evicted: a login that
+	// started with it may still be in progress (the user at Cognito's
+	// managed login, then the authorization code on its way to /token),
+	// and removing its callback URL from the app client would make that
+	// login fail. Ten minutes is the longest authorization code lifetime
+	// RFC 6749 §4.1.2 recommends; a login takes less. Uses are recorded to
+	// within callbackTouchInterval, so a recorded use is protected for at
+	// least nine minutes.
+	//
+	// The window runs from the last use, not from when the callback was
+	// added, because what it protects is a login, and a login starts with
+	// a use: a client that keeps its port (a fixed port, or one reused
+	// across logins) starts logins long after the port was added, and a
+	// window from the add time would let new ports (anyone's: a metadata
+	// document's app client is shared by all its users) evict its callback
+	// mid-login. Keying it to the add time would not make slots dearer to
+	// hold either: an entry that a use cannot keep young has to be
+	// replaced by a new port, one Cognito write per slot and window, just
+	// what refreshing a use costs. What bounds holding slots is that every
+	// such write, a refresh included, goes through the caller's
+	// [WriteGate]: a use the gate refuses still works (the URL is listed)
+	// but is not recorded, so it does not extend the protection. Someone
+	// within their limit can still keep up to LoopbackCallbackLimit slots
+	// young (one write per slot every nine minutes or so); raising
+	// LoopbackCallbackLimit or lowering the caller's rate are the
+	// operator's answers.
 	CallbackInUseWindow = 10 * time.Minute
 )
 
@@ -65,9 +84,16 @@ func (s *Service) Lookup(ctx context.Context, clientID string) (*Registration, e
 // needs is that young, the URI is refused with 503 temporarily_unavailable
 // (retry once the oldest use is older). A listed one that was used more
 // than a minute ago has its use time refreshed and the app client written
-// again (which also repairs an earlier push that failed). Only a URI that
-// reg does not list ([Registration.ListsCallback]) can add a callback URL;
-// rate limiting such requests is the caller's job.
+// again (which also repairs an earlier push that failed).
+//
+// gate is asked (see [WriteGate]) once, before the first write, and only
+// when there is one to make: not for a registered URI, a listed one used
+// within the last minute, or a new one refused because every slot is in
+// use. When it refuses a new URI, nothing is written and its error is
+// returned; when it refuses the refresh of a listed one, the refresh is
+// skipped and reg returned as if it had been made (the callback URL is
+// listed, so the login works; its use is not recorded, and does not extend
+// its protection).
 //
 // Concurrency: the record is the single source of truth and changes only
 // by optimistic versioned writes (retried from a fresh read on conflict),
@@ -84,9 +110,9 @@ func (s *Service) Lookup(ctx context.Context, clientID string) (*Registration, e
 // Errors: 400 invalid_request when uri is not registered at all or the
 // registered URIs leave no room under Cognito's limit; 503
 // temporarily_unavailable when every slot is held by a login in progress;
-// 409 when the record kept changing; store and Cognito failures as server
-// errors.
-func (s *Service) UseRedirectURI(ctx context.Context, reg *Registration, uri string) (*Registration, error) {
+// gate's error; 409 when the record kept changing; store and Cognito
+// failures as server errors.
+func (s *Service) UseRedirectURI(ctx context.Context, reg *Registration, uri string, gate WriteGate) (*Registration, error) {
 	if slices.Contains(reg.Metadata.RedirectURIs, uri) {
 		return reg, nil
 	}
@@ -100,7 +126,7 @@ func (s *Service) UseRedirectURI(ctx context.Context, reg *Registration, uri str
 	if limit < 1 {
 		return nil, errInvalidRequest(fmt.Sprintf("the client registers %d redirect URIs, which leaves no room under Cognito's limit of %d callback URLs for this port; register it explicitly", len(reg.Metadata.RedirectURIs), maxRedirectURIs))
 	}
-	cur := reg
+	cur, allowed := reg, false
 	for range maxCallbackAttempts {
 		now := s.now().UTC()
 		i := slices.IndexFunc(cur.LoopbackCallbacks, func(c LoopbackCallback) bool { return c.URI == uri })
@@ -112,6 +138,19 @@ func (s *Service) UseRedirectURI(ctx context.Context, reg *Registration, uri str
 			s.log.Warn("dcr: loopback callback refused: every slot is in use by a recent login",
 				"client_id", cur.ClientID, "redirect_uri", uri, "loopback_callbacks", len(cur.LoopbackCallbacks))
 			return nil, errCallbacksInUse(limit, wait)
+		}
+		if !allowed {
+			if err := gate.allow(); err != nil {
+				if i >= 0 {
+					s.log.Info("dcr: loopback callback use not recorded: the caller's write limit refused it",
+						"client_id", cur.ClientID, "redirect_uri", uri)
+					return cur, nil
+				}
+				s.log.Warn("dcr: loopback callback not listed: the caller's write limit refused it",
+					"client_id", cur.ClientID, "redirect_uri", uri)
+				return nil, err
+			}
+			allowed = true
 		}
 		next := *cur
 		next.LoopbackCallbacks = list

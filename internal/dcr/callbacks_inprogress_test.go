@@ -19,7 +19,7 @@ import (
 // and is never refused, even over a lowered limit.
 func TestUseRedirectURIInProgress(t *testing.T) {
 	f := newFixture(t, func(p *dcr.Policy) { p.LoopbackCallbackLimit = 2 })
-	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestUseRedirectURIInProgress(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.UseRedirectURI(t.Context(), cur, port(p))
+		_, err = f.svc.UseRedirectURI(t.Context(), cur, port(p), nil)
 		return err
 	}
 	refused := func(p int, retry string) {

@@ -60,18 +60,18 @@ func callbacks(t *testing.T, f *fixture, reg *dcr.Registration) []string {
 // ListsCallback says so); anything else is refused.
 func TestUseRedirectURI(t *testing.T) {
 	f := newFixture(t, nil)
-	cc, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	cc, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.svc.UseRedirectURI(t.Context(), cc, "http://localhost:54321/callback")
+	got, err := f.svc.UseRedirectURI(t.Context(), cc, "http://localhost:54321/callback", nil)
 	if err != nil || got.Version != cc.Version+1 || len(got.LoopbackCallbacks) != 1 {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if extra := callbacks(t, f, cc); !slices.Equal(extra, []string{"http://localhost:54321/callback"}) {
 		t.Fatalf("loopback callbacks %v", extra)
 	}
-	if _, err := f.svc.UseRedirectURI(t.Context(), got, "http://127.0.0.1:61000/callback"); err != nil {
+	if _, err := f.svc.UseRedirectURI(t.Context(), got, "http://127.0.0.1:61000/callback", nil); err != nil {
 		t.Fatal(err)
 	}
 	updates, writes := f.apps.Calls(dcrtest.OpUpdate), f.store.Calls(dcrtest.OpUpdate)
@@ -80,7 +80,7 @@ func TestUseRedirectURI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, uri := range []string{"http://localhost:54321/callback", "http://localhost/callback"} {
-		if _, err := f.svc.UseRedirectURI(t.Context(), fresh, uri); err != nil {
+		if _, err := f.svc.UseRedirectURI(t.Context(), fresh, uri, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,15 +94,15 @@ func TestUseRedirectURI(t *testing.T) {
 		}
 	}
 	for _, uri := range []string{"http://localhost:54321/other", "https://localhost:54321/callback", "http://evil.example:1/callback", "http://localhost:0/callback"} {
-		_, err := f.svc.UseRedirectURI(t.Context(), cc, uri)
+		_, err := f.svc.UseRedirectURI(t.Context(), cc, uri, nil)
 		wantOAuthError(t, err, http.StatusBadRequest, "invalid_request")
 	}
 
-	vs, err := f.svc.RegisterCIMD(t.Context(), "https://vscode.dev/oauth/client-metadata.json", vscodeDoc())
+	vs, err := f.svc.RegisterCIMD(t.Context(), "https://vscode.dev/oauth/client-metadata.json", vscodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.UseRedirectURI(t.Context(), vs, "http://127.0.0.1:33418/"); err != nil {
+	if _, err := f.svc.UseRedirectURI(t.Context(), vs, "http://127.0.0.1:33418/", nil); err != nil {
 		t.Fatal(err)
 	}
 	if extra := callbacks(t, f, vs); !slices.Equal(extra, []string{"http://127.0.0.1:33418/"}) {
@@ -120,14 +120,14 @@ func TestUseRedirectURI(t *testing.T) {
 func TestUseRedirectURIEviction(t *testing.T) {
 	const step = dcr.CallbackInUseWindow + time.Minute
 	f := newFixture(t, func(p *dcr.Policy) { p.LoopbackCallbackLimit = 3 })
-	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	use := func(svc *dcr.Service, p int) {
 		t.Helper()
 		f.clock.Advance(step)
-		if _, err := svc.UseRedirectURI(t.Context(), reg, port(p)); err != nil {
+		if _, err := svc.UseRedirectURI(t.Context(), reg, port(p), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,19 +152,19 @@ func TestUseRedirectURIEviction(t *testing.T) {
 		uris = append(uris, fmt.Sprintf("http://127.0.0.1:%d/cb", 2000+i))
 	}
 	g := newFixture(t, nil)
-	full, err := g.svc.RegisterCIMD(t.Context(), claudeCodeURL, dcr.ClientMetadata{RedirectURIs: uris})
+	full, err := g.svc.RegisterCIMD(t.Context(), claudeCodeURL, dcr.ClientMetadata{RedirectURIs: uris}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = g.svc.UseRedirectURI(t.Context(), full, port(3000))
+	_, err = g.svc.UseRedirectURI(t.Context(), full, port(3000), nil)
 	wantOAuthError(t, err, http.StatusBadRequest, "invalid_request")
-	nearly, err := g.svc.RegisterCIMD(t.Context(), "https://other.example/c.json", dcr.ClientMetadata{RedirectURIs: uris[:99]})
+	nearly, err := g.svc.RegisterCIMD(t.Context(), "https://other.example/c.json", dcr.ClientMetadata{RedirectURIs: uris[:99]}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []int{3000, 3001} {
 		g.clock.Advance(step)
-		if _, err := g.svc.UseRedirectURI(t.Context(), nearly, port(p)); err != nil {
+		if _, err := g.svc.UseRedirectURI(t.Context(), nearly, port(p), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,14 +179,14 @@ func TestUseRedirectURIEviction(t *testing.T) {
 // equal to the record. Meaningful under -race.
 func TestUseRedirectURIConcurrent(t *testing.T) {
 	f := newFixture(t, nil)
-	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	for i := range 8 { // at most maxCallbackAttempts concurrent uses always succeed
 		wg.Go(func() {
-			if _, err := f.svc.UseRedirectURI(t.Context(), reg, port(4000+i)); err != nil {
+			if _, err := f.svc.UseRedirectURI(t.Context(), reg, port(4000+i), nil); err != nil {
 				t.Error(err)
 			}
 		})
@@ -229,17 +229,17 @@ func TestUseRedirectURIStalePushSettles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	reg, err := svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := svc.UseRedirectURI(t.Context(), reg, port(5001))
+		_, err := svc.UseRedirectURI(t.Context(), reg, port(5001), nil)
 		done <- err
 	}()
 	<-apps.held
-	if _, err := svc.UseRedirectURI(t.Context(), reg, port(5002)); err != nil {
+	if _, err := svc.UseRedirectURI(t.Context(), reg, port(5002), nil); err != nil {
 		t.Fatal(err)
 	}
 	close(apps.release)
@@ -256,18 +256,18 @@ func TestUseRedirectURIStalePushSettles(t *testing.T) {
 // still admit, drop the others, and push the result.
 func TestCallbacksKeptAcrossMetadataChanges(t *testing.T) {
 	f := newFixture(t, nil)
-	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc())
+	reg, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, claudeCodeDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, uri := range []string{port(6001), "http://127.0.0.1:6002/callback"} {
-		if _, err := f.svc.UseRedirectURI(t.Context(), reg, uri); err != nil {
+		if _, err := f.svc.UseRedirectURI(t.Context(), reg, uri, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	doc := claudeCodeDoc()
 	doc.RedirectURIs = []string{"http://127.0.0.1/callback"}
-	if _, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, doc); err != nil {
+	if _, err := f.svc.RegisterCIMD(t.Context(), claudeCodeURL, doc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if extra := callbacks(t, f, reg); !slices.Equal(extra, []string{"http://127.0.0.1:6002/callback"}) {
@@ -280,7 +280,7 @@ func TestCallbacksKeptAcrossMetadataChanges(t *testing.T) {
 	}
 	dcrReg := &res.Registration
 	for _, uri := range []string{port(6003), "http://127.0.0.1:6004/callback"} {
-		if _, err := f.svc.UseRedirectURI(t.Context(), dcrReg, uri); err != nil {
+		if _, err := f.svc.UseRedirectURI(t.Context(), dcrReg, uri, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

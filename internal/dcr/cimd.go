@@ -19,12 +19,19 @@ import (
 // (renewed when used with less than half its TTL left), has Source "cimd"
 // and no registration access token (it cannot be managed through RFC 7592).
 //
+// gate is asked (see [WriteGate]) before the app client is created (after
+// the rules and the MaxRegistrations check) or updated, and only then: a
+// known, unchanged document costs no Cognito write and never reaches it
+// (its expiry renewal writes only the store). When gate refuses, nothing
+// is written and its error is returned.
+//
 // The caller (the CIMD bridge) has fetched the document over https with the
 // SSRF guard and checked that its client_id equals clientIDURL; this method
 // checks only the URL's syntax (https, host, a path, no fragment, userinfo or
 // dot segments) and does NOT fetch anything. Concurrent first uses of one
-// URL may create two app clients; both are valid and expire.
-func (s *Service) RegisterCIMD(ctx context.Context, clientIDURL string, md ClientMetadata) (*Registration, error) {
+// URL may create two app clients (each asking gate); both are valid and
+// expire.
+func (s *Service) RegisterCIMD(ctx context.Context, clientIDURL string, md ClientMetadata, gate WriteGate) (*Registration, error) {
 	u, err := parseRedirect(clientIDURL, nil)
 	if err != nil || u.Scheme != "https" || u.Path == "" || u.Path == "/" {
 		return nil, ErrInvalidClientMetadata(fmt.Sprintf("client_id %s must be an https URL with a path, without fragment or user information", quoteShort(clientIDURL)))
@@ -48,7 +55,7 @@ func (s *Service) RegisterCIMD(ctx context.Context, clientIDURL string, md Clien
 			slices.Equal(existing.Scopes, n.spec.Scopes) {
 			return s.renew(ctx, existing), nil
 		}
-		return s.updateCIMD(ctx, existing, n)
+		return s.updateCIMD(ctx, existing, n, gate)
 	}
 	reg := Registration{
 		Metadata:          n.md,
@@ -58,7 +65,7 @@ func (s *Service) RegisterCIMD(ctx context.Context, clientIDURL string, md Clien
 		Source:            SourceCIMD,
 		CIMDURL:           clientIDURL,
 	}
-	if _, err := s.create(ctx, n.spec, &reg); err != nil {
+	if _, err := s.create(ctx, n.spec, &reg, gate); err != nil {
 		return nil, err
 	}
 	return &reg, nil
@@ -68,8 +75,14 @@ func (s *Service) RegisterCIMD(ctx context.Context, clientIDURL string, md Clien
 // document, keeping the port-specific loopback callbacks the new document
 // still admits. If the record changed concurrently, the other writer's
 // record (read again) is returned: it reflects a document fetched as
-// recently. Either way the app client is settled to the record.
-func (s *Service) updateCIMD(ctx context.Context, existing *Registration, n *normalized) (*Registration, error) {
+// recently. Either way the app client is settled to the record. gate is
+// asked before the app client is written; its refusal writes nothing.
+func (s *Service) updateCIMD(ctx context.Context, existing *Registration, n *normalized, gate WriteGate) (*Registration, error) {
+	if err := gate.allow(); err != nil {
+		s.log.Warn("dcr: metadata-document client not updated: the caller's write limit refused it",
+			"client_id", existing.ClientID, "client_id_url", existing.CIMDURL)
+		return nil, err
+	}
 	next := *existing
 	next.Metadata, next.CognitoClientName, next.Scopes = n.md, n.spec.Name, n.spec.Scopes
 	next.LoopbackCallbacks = retainCallbacks(existing.LoopbackCallbacks, n.md, s.callbackLimit(n.md))

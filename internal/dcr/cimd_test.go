@@ -17,7 +17,7 @@ func cimdDoc() dcr.ClientMetadata {
 
 func TestRegisterCIMD(t *testing.T) {
 	f := newFixture(t, nil)
-	a, err := f.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc())
+	a, err := f.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,14 +25,14 @@ func TestRegisterCIMD(t *testing.T) {
 		t.Fatalf("registration %+v", a)
 	}
 	// Idempotent: the same document maps to the same app client.
-	b, err := f.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc())
+	b, err := f.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc(), nil)
 	if err != nil || b.ClientID != a.ClientID || f.apps.Len() != 1 || f.apps.Calls("Update") != 0 {
 		t.Fatalf("second mapping %+v, %v, apps %d", b, err, f.apps.Len())
 	}
 	// A changed document updates the same app client.
 	doc := cimdDoc()
 	doc.RedirectURIs = append(doc.RedirectURIs, "http://localhost:8976/callback")
-	c, err := f.svc.RegisterCIMD(t.Context(), cimdURL, doc)
+	c, err := f.svc.RegisterCIMD(t.Context(), cimdURL, doc, nil)
 	if err != nil || c.ClientID != a.ClientID || c.Version != 2 || f.apps.Len() != 1 {
 		t.Fatalf("changed document %+v, %v", c, err)
 	}
@@ -42,7 +42,7 @@ func TestRegisterCIMD(t *testing.T) {
 	}
 	// Another URL is another client; a DCR registration with identical
 	// metadata is not confused with it.
-	d, err := f.svc.RegisterCIMD(t.Context(), "https://other.example/client.json", cimdDoc())
+	d, err := f.svc.RegisterCIMD(t.Context(), "https://other.example/client.json", cimdDoc(), nil)
 	if err != nil || d.ClientID == a.ClientID {
 		t.Fatalf("other URL %+v, %v", d, err)
 	}
@@ -61,7 +61,7 @@ func TestRegisterCIMDName(t *testing.T) {
 	f := newFixture(t, nil)
 	doc := cimdDoc()
 	doc.ClientName = ""
-	reg, err := f.svc.RegisterCIMD(t.Context(), "https://tools.example.com/mcp/client.json", doc)
+	reg, err := f.svc.RegisterCIMD(t.Context(), "https://tools.example.com/mcp/client.json", doc, nil)
 	if err != nil || reg.CognitoClientName != "mcp-tools.example.com" {
 		t.Fatalf("%+v %v", reg, err)
 	}
@@ -91,7 +91,7 @@ func TestRegisterCIMDRefused(t *testing.T) {
 			if tt.mut != nil {
 				tt.mut(&doc)
 			}
-			_, err := f.svc.RegisterCIMD(t.Context(), tt.url, doc)
+			_, err := f.svc.RegisterCIMD(t.Context(), tt.url, doc, nil)
 			wantOAuthError(t, err, http.StatusBadRequest, tt.code)
 			if f.apps.Len() != 0 {
 				t.Fatal("app client created")
@@ -105,12 +105,12 @@ func TestRegisterCIMDCeilingAndCompensation(t *testing.T) {
 	if _, err := f.svc.Register(t.Context(), publicMD()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc())
+	_, err := f.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc(), nil)
 	wantOAuthError(t, err, http.StatusServiceUnavailable, "temporarily_unavailable")
 
 	g := newFixture(t, nil)
 	g.store.FailNextCreate(errBoom)
-	_, err = g.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc())
+	_, err = g.svc.RegisterCIMD(t.Context(), cimdURL, cimdDoc(), nil)
 	wantOAuthError(t, err, http.StatusInternalServerError, dcr.CodeServerError)
 	if g.apps.Len() != 0 {
 		t.Fatal("orphaned app client")

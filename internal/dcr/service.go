@@ -114,17 +114,18 @@ func (s *Service) Register(ctx context.Context, md ClientMetadata) (*Result, err
 		MetadataHash:          hash,
 		Source:                SourceDCR,
 	}
-	secret, err := s.create(ctx, n.spec, &reg)
+	secret, err := s.create(ctx, n.spec, &reg, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &Result{Registration: reg, ClientSecret: secret, RegistrationAccessToken: rat}, nil
 }
 
-// create checks the ceiling, creates the app client and stores reg (filling
-// ClientID, CreatedAt, ExpiresAt, Version), deleting the app client again if
-// the store write fails.
-func (s *Service) create(ctx context.Context, spec AppClientSpec, reg *Registration) (string, error) {
+// create checks the ceiling, asks gate (its refusal is returned, nothing
+// written), creates the app client and stores reg (filling ClientID,
+// CreatedAt, ExpiresAt, Version), deleting the app client again if the
+// store write fails.
+func (s *Service) create(ctx context.Context, spec AppClientSpec, reg *Registration, gate WriteGate) (string, error) {
 	count, err := s.store.Count(ctx)
 	if err != nil {
 		return "", serverError("could not count registrations", fmt.Errorf("count registrations: %w", err))
@@ -132,6 +133,10 @@ func (s *Service) create(ctx context.Context, spec AppClientSpec, reg *Registrat
 	if count >= s.rules.MaxRegistrations {
 		s.log.Warn("dcr: registration refused at the ceiling", "count", count, "max_registrations", s.rules.MaxRegistrations)
 		return "", errCeiling(s.rules.MaxRegistrations)
+	}
+	if err := gate.allow(); err != nil {
+		s.log.Warn("dcr: app client not created: the caller's write limit refused it", "client_name", spec.Name, "source", reg.Source)
+		return "", err
 	}
 	id, secret, err := s.apps.Create(ctx, spec)
 	if err != nil {

@@ -2,11 +2,9 @@ package cimd
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
@@ -36,9 +34,14 @@ const (
 //     cannot be), redirect_uri must be listed in it, port-agnostically for
 //     a portless loopback URI (RFC 8252 §7.3, oauthmeta.RedirectURIListed),
 //     and the document is mapped to an app client (the Registrar's status
-//     for its refusals). Any other client_id is looked up in the
-//     registration store; when found, redirect_uri must be among its
-//     registered URIs under the same rule (400 invalid_request).
+//     for its refusals). Mapping a document never seen creates an app
+//     client, and a changed one updates it: that Cognito write spends a
+//     token of t first (see below); without one the request is redirected
+//     with temporarily_unavailable, since redirect_uri is verified by then
+//     (listed in a document that passed the registration rules). Any
+//     other client_id is looked up in the registration store; when found,
+//     redirect_uri must be among its registered URIs under the same rule
+//     (400 invalid_request).
 //  2. The request (errors are redirected to redirect_uri with error,
 //     error_description and state, RFC 6749 §4.1.2.1): response_type must
 //     be code (unsupported_response_type), and code_challenge_method must
@@ -54,15 +57,20 @@ const (
 //     callback URLs first (Cognito compares them exactly); its failures
 //     are redirected (temporarily_unavailable, for example when every
 //     callback slot belongs to a login in progress, or server_error).
-//     When the registration does not list that URI yet
-//     (dcr.Registration.ListsCallback), the request costs a Cognito write
-//     and spends one token of t for its source first; with none left it
-//     is redirected with temporarily_unavailable (and error_description
-//     saying when to retry). Requests that add no callback URL never
-//     reach t: a registered URI, a port already listed (even when its use
-//     time is refreshed, at most one write per port and minute, within
-//     the loopback_callback_limit ports) and a client the store does not
-//     know. A nil t limits nothing.
+//     Adding a port spends a token of t first, and so does refreshing the
+//     recorded use of a listed port (at most one write per port and
+//     minute); a refresh without a token is skipped, not refused (the
+//     port is listed, so the login works).
+//
+// Every Cognito write a request causes spends one token of t for its
+// source, asked by the Registrar just before the write (dcr.WriteGate):
+// a new document with a new port costs two. With none left, the request
+// is redirected with temporarily_unavailable and an error_description
+// saying when to retry, and nothing is written. Requests that cause no
+// write never reach t: a known, unchanged document, a registered URI, a
+// listed port used in the last minute, a new port refused because every
+// slot is in use, a client the store does not know. A nil t limits
+// nothing.
 //
 // The redirect to Cognito carries the request's parameters, with the
 // mapped client_id for a CIMD client; a GET left unchanged is forwarded
@@ -87,8 +95,13 @@ func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request, t Throttle) {
 		return
 	}
 	clientID, ru := q.Get("client_id"), q.Get("redirect_uri")
-	reg, e := b.authorizeClient(r.Context(), clientID, ru)
+	g := newWriteGate(t, r)
+	reg, e := b.authorizeClient(r.Context(), clientID, ru, g)
 	if e != nil {
+		if g.refused(e) {
+			redirectError(w, ru, q.Get("state"), e)
+			return
+		}
 		bearer.WriteJSON(w, e)
 		return
 	}
@@ -103,14 +116,13 @@ func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request, t Throttle) {
 	}
 	changed := b.defaultScope(q, reg)
 	if reg != nil {
-		if e := throttleWrite(t, r, reg, ru); e != nil {
-			b.log.Warn("authorize: new callback URL rate limited", "client_id", clientID, "reason", e.Description)
-			redirectError(w, ru, q.Get("state"), e)
-			return
-		}
-		next, err := b.registrar.UseRedirectURI(r.Context(), reg, ru)
+		next, err := b.registrar.UseRedirectURI(r.Context(), reg, ru, g.gate())
 		if err != nil {
-			b.log.Warn("authorize: callback URL not added", "client_id", clientID, "err", err)
+			if g.refused(err) {
+				b.log.Warn("authorize: new callback URL rate limited", "client_id", clientID, "reason", err)
+			} else {
+				b.log.Warn("authorize: callback URL not added", "client_id", clientID, "err", err)
+			}
 			redirectError(w, ru, q.Get("state"), authorizeFailure(err))
 			return
 		}
@@ -132,8 +144,9 @@ func (b *Bridge) Authorize(w http.ResponseWriter, r *http.Request, t Throttle) {
 
 // authorizeClient checks the client and redirect URI of an authorization
 // request (step 1 of Authorize) and returns the client's registration, nil
-// for a client id the store does not know.
-func (b *Bridge) authorizeClient(ctx context.Context, clientID, ru string) (*dcr.Registration, *bearer.Error) {
+// for a client id the store does not know. When g refused the mapping's
+// write, the error is g's refusal itself (g.refused).
+func (b *Bridge) authorizeClient(ctx context.Context, clientID, ru string, g *writeGate) (*dcr.Registration, *bearer.Error) {
 	if !IsURLClientID(clientID) {
 		if ru == "" {
 			return nil, bearer.ErrInvalidRequest("redirect_uri is required")
@@ -158,7 +171,11 @@ func (b *Bridge) authorizeClient(ctx context.Context, clientID, ru string) (*dcr
 		b.log.Warn("cimd authorize: redirect_uri not listed", "client_id", clientID)
 		return nil, bearer.ErrInvalidRequest("redirect_uri is missing or not listed in the client metadata document")
 	}
-	reg, err := b.registrar.RegisterCIMD(ctx, clientID, doc.Metadata)
+	reg, err := b.registrar.RegisterCIMD(ctx, clientID, doc.Metadata, g.gate())
+	if g.refused(err) {
+		b.log.Warn("cimd authorize: new or changed document rate limited", "client_id", clientID, "reason", err)
+		return nil, g.refusal
+	}
 	if err != nil {
 		b.log.Warn("cimd authorize: registration refused", "client_id", clientID, "err", err)
 		return nil, registrarError(err, 0)
@@ -212,23 +229,6 @@ func (b *Bridge) defaultScope(q url.Values, reg *dcr.Registration) bool {
 	}
 	q.Set("scope", strings.Join(scopes, " "))
 	return true
-}
-
-// throttleWrite applies t to a request whose redirect URI ru would add a
-// callback URL to reg's app client (step 4 of Authorize): the RFC 6749
-// §4.1.2.1 temporarily_unavailable when r's source has no token left.
-func throttleWrite(t Throttle, r *http.Request, reg *dcr.Registration, ru string) *bearer.Error {
-	if t == nil || reg.ListsCallback(ru) {
-		return nil
-	}
-	ok, wait := t.AllowWrite(r)
-	if ok {
-		return nil
-	}
-	secs := max(1, int(math.Ceil(wait.Seconds())))
-	return &bearer.Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable,
-		Description: "too many authorization requests with new loopback ports from this source; retry after " +
-			strconv.Itoa(secs) + "s"}
 }
 
 // authorizeFailure is the RFC 6749 §4.1.2.1 error for a Registrar failure

@@ -6,9 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
@@ -290,81 +288,4 @@ func newTestBridgeWith(t *testing.T, h *docHost, reg *fakeRegistrar, defaults []
 		t.Fatal(err)
 	}
 	return b
-}
-
-// countThrottle is a Throttle that allows the first n writes and counts
-// every call.
-type countThrottle struct {
-	mu    sync.Mutex
-	n     int
-	calls int
-}
-
-func (c *countThrottle) AllowWrite(*http.Request) (bool, time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls++
-	if c.n > 0 {
-		c.n--
-		return true, 0
-	}
-	return false, 1500 * time.Millisecond
-}
-
-func (c *countThrottle) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.calls
-}
-
-// TestAuthorizeThrottle proves the Throttle is consulted only by requests
-// that would add a callback URL (a redirect URI the registration does not
-// list yet, for a CIMD client or one in the store), and that a refused
-// one is redirected with temporarily_unavailable, a retry hint and state,
-// without reaching UseRedirectURI or Cognito.
-func TestAuthorizeThrottle(t *testing.T) {
-	h := newDocHost(t)
-	withPort := *registered
-	withPort.LoopbackCallbacks = []dcr.LoopbackCallback{{URI: "http://localhost:50010/callback"}}
-	reg := &fakeRegistrar{known: map[string]*dcr.Registration{registered.ClientID: &withPort}}
-	b := newTestBridge(t, h, reg, cognito, nil, nil)
-	th := &countThrottle{n: 2}
-	run := func(clientID, ru string) *httptest.ResponseRecorder {
-		w := httptest.NewRecorder()
-		b.Authorize(w, httptest.NewRequest(http.MethodGet, "/authorize?"+authzQuery(clientID, ru, nil).Encode(), nil), th)
-		return w
-	}
-	free := []struct{ clientID, ru string }{
-		{registered.ClientID, "http://localhost:50010/callback"},         // a listed port
-		{registered.ClientID, "https://claude.ai/api/mcp/auth_callback"}, // a registered URI
-		{registered.ClientID, "http://localhost/callback"},               // the portless one itself
-		{"4l5d3q8j2h7k1m9n0p6r", "http://localhost:50011/callback"},      // a client the store does not know
-		{h.url("/vscode.json"), "https://vscode.dev/redirect"},           // a CIMD client's registered URI
-	}
-	for _, tt := range free {
-		if loc := location(t, run(tt.clientID, tt.ru)); loc.Scheme+"://"+loc.Host != cognito {
-			t.Fatalf("%s %s: Location %s", tt.clientID, tt.ru, loc)
-		}
-	}
-	if th.count() != 0 {
-		t.Fatalf("%d throttle calls for requests that add no callback URL", th.count())
-	}
-	for _, tt := range []struct{ clientID, ru string }{
-		{registered.ClientID, "http://localhost:50012/callback"},
-		{h.url("/claude-code.json"), "http://127.0.0.1:50013/callback"},
-	} {
-		if loc := location(t, run(tt.clientID, tt.ru)); loc.Scheme+"://"+loc.Host != cognito {
-			t.Fatalf("%s %s within the allowance: Location %s", tt.clientID, tt.ru, loc)
-		}
-	}
-	uses := len(reg.uses())
-	loc := location(t, run(registered.ClientID, "http://localhost:50014/callback"))
-	got := loc.Query()
-	if !strings.HasPrefix(loc.String(), "http://localhost:50014/callback?") || got.Get("error") != "temporarily_unavailable" ||
-		got.Get("state") != "st-1" || !strings.Contains(got.Get("error_description"), "retry after 2s") {
-		t.Fatalf("over the limit: Location %s", loc)
-	}
-	if th.count() != 3 || len(reg.uses()) != uses {
-		t.Fatalf("throttle calls %d (want 3), UseRedirectURI reached: %v", th.count(), len(reg.uses()) != uses)
-	}
 }

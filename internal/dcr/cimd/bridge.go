@@ -34,27 +34,36 @@ const (
 // declared here, where it is used. The domain service (*dcr.Service)
 // implements it: the same document gives the same app client, and the
 // metadata passes the same rules as RFC 7591 registration; policy
-// violations are *bearer.Error.
+// violations are *bearer.Error. RegisterCIMD and UseRedirectURI ask gate
+// before each Cognito write they make, and only then (dcr.WriteGate): a
+// refusal is returned as the very error gate returned (skipped, for a
+// refresh of a callback URL already listed).
 type Registrar interface {
-	RegisterCIMD(ctx context.Context, clientIDURL string, md dcr.ClientMetadata) (*dcr.Registration, error)
+	RegisterCIMD(ctx context.Context, clientIDURL string, md dcr.ClientMetadata, gate dcr.WriteGate) (*dcr.Registration, error)
 	// Lookup returns the stored registration of a Cognito app client id,
 	// or nil when there is none (a client registered elsewhere).
 	Lookup(ctx context.Context, clientID string) (*dcr.Registration, error)
 	// UseRedirectURI makes the registration's app client accept uri, a
 	// redirect URI the registration lists exactly or port-agnostically
 	// (RFC 8252 §7.3), and returns the registration as stored after.
-	UseRedirectURI(ctx context.Context, reg *dcr.Registration, uri string) (*dcr.Registration, error)
+	UseRedirectURI(ctx context.Context, reg *dcr.Registration, uri string, gate dcr.WriteGate) (*dcr.Registration, error)
 }
 
 var _ Registrar = (*dcr.Service)(nil)
 
-// Throttle limits, per request source, the authorization requests that
-// would add a callback URL to an app client: each costs a Cognito write
-// (UpdateUserPoolClient, under an account-wide quota shared with
-// registration) on an unauthenticated endpoint. Declared here, where it is
-// used; mcp-dcr's HTTP layer implements it with the per-source token
-// bucket of registration (same buckets, same source key), and passes it
-// to [Bridge.Authorize] with every request.
+// Throttle limits, per request source, the Cognito writes that the
+// bridge's requests cause: creating or updating a metadata-document
+// client's app client (a document never seen, or changed) and adding or
+// refreshing a loopback callback URL. Each is an app-client API call
+// (CreateUserPoolClient or UpdateUserPoolClient, under an account-wide
+// quota shared with registration) on an unauthenticated endpoint, and a
+// created app client also counts toward mcp-dcr's max_registrations
+// until it expires. Declared here, where it is used; mcp-dcr's HTTP layer
+// implements it with the per-source token bucket of registration (same
+// buckets, same source key), and passes it to [Bridge.Authorize] and
+// [Bridge.Token] with every request. The bridge spends it through the
+// Registrar's dcr.WriteGate: one token per write, only for requests that
+// write.
 type Throttle interface {
 	// AllowWrite spends one token of r's source. When none is left it
 	// reports false and how long until one is.

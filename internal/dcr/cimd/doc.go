@@ -34,8 +34,12 @@
 //     compares callback URLs exactly, so the exact URI is added to the
 //     mapped app client first, within a bound (dcr.Service.UseRedirectURI),
 //     never evicting one a login may still be using
-//     (dcr.CallbackInUseWindow), and only while the request's source has
-//     tokens left (a [Throttle], the HTTP layer's registration limiter).
+//     (dcr.CallbackInUseWindow).
+//   - Every Cognito write a request causes (an app client created for a
+//     document never seen or updated for a changed one, a callback URL
+//     added or its use refreshed) spends a token of the request's source
+//     first (a [Throttle], the HTTP layer's registration limiter); requests
+//     that write nothing spend none.
 //   - The [Bridge]'s /authorize serves every client, CIMD or not, and
 //     refuses requests without PKCE S256 or with a response_type other
 //     than code (see [Bridge.Authorize]).

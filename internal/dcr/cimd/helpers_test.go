@@ -144,26 +144,38 @@ func httpDate(c *testkit.Clock, d time.Duration) string {
 
 // fakeRegistrar maps every document to "mappedclient123" and records calls;
 // errs holds an error to return per client_id URL; known are the
-// registrations Lookup finds; useErr fails UseRedirectURI.
+// registrations Lookup finds; useErr fails UseRedirectURI. Like the
+// service, it asks the gate before a write: mapping a URL it has not
+// mapped yet (mapped), and a redirect URI the registration does not list.
 type fakeRegistrar struct {
 	mu     sync.Mutex
 	calls  []string
 	mds    []dcr.ClientMetadata
 	errs   map[string]error
 	known  map[string]*dcr.Registration
+	mapped map[string]bool
 	used   []string
 	useErr error
 }
 
 var _ Registrar = (*fakeRegistrar)(nil)
 
-func (f *fakeRegistrar) RegisterCIMD(_ context.Context, u string, md dcr.ClientMetadata) (*dcr.Registration, error) {
+func (f *fakeRegistrar) RegisterCIMD(_ context.Context, u string, md dcr.ClientMetadata, gate dcr.WriteGate) (*dcr.Registration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, u)
 	f.mds = append(f.mds, md)
 	if err := f.errs[u]; err != nil {
 		return nil, err
+	}
+	if !f.mapped[u] {
+		if err := ask(gate); err != nil {
+			return nil, err
+		}
+		if f.mapped == nil {
+			f.mapped = map[string]bool{}
+		}
+		f.mapped[u] = true
 	}
 	return &dcr.Registration{ClientID: "mappedclient123", Metadata: md, Source: "cimd", CIMDURL: u,
 		Scopes: strings.Fields(md.Scope)}, nil
@@ -178,14 +190,33 @@ func (f *fakeRegistrar) Lookup(_ context.Context, clientID string) (*dcr.Registr
 	return f.known[clientID], nil
 }
 
-func (f *fakeRegistrar) UseRedirectURI(_ context.Context, reg *dcr.Registration, uri string) (*dcr.Registration, error) {
+func (f *fakeRegistrar) UseRedirectURI(_ context.Context, reg *dcr.Registration, uri string, gate dcr.WriteGate) (*dcr.Registration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.used = append(f.used, reg.ClientID+" "+uri)
 	if f.useErr != nil {
 		return nil, f.useErr
 	}
+	if !reg.ListsCallback(uri) {
+		if err := ask(gate); err != nil {
+			return nil, err
+		}
+	}
 	return reg, nil
+}
+
+// ask asks gate, allowing everything when it is nil.
+func ask(gate dcr.WriteGate) error {
+	if gate == nil {
+		return nil
+	}
+	return gate()
+}
+
+func (f *fakeRegistrar) isMapped(u string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mapped[u]
 }
 
 func (f *fakeRegistrar) count() int {

@@ -25,7 +25,15 @@ import (
 // CIMD client that cannot be resolved, 502 when Cognito cannot be reached
 // or answers too much. The form is never logged. It does not validate
 // grant_type, code, code_verifier or redirect_uri: Cognito does.
-func (b *Bridge) Token(w http.ResponseWriter, r *http.Request) {
+//
+// Mapping a CIMD document never seen (pointless here, as no authorization
+// code can have been issued for it, but possible) or a changed one writes
+// to Cognito: as at /authorize, that write spends a token of t for the
+// request's source first, and without one the answer is 503
+// temporarily_unavailable (JSON, saying when to retry) and nothing is
+// written. A known, unchanged document never reaches t; a nil t limits
+// nothing.
+func (b *Bridge) Token(w http.ResponseWriter, r *http.Request, t Throttle) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		bearer.WriteJSON(w, &bearer.Error{Status: http.StatusMethodNotAllowed, Code: codeInvalidRequest, Description: "use POST"})
@@ -52,7 +60,7 @@ func (b *Bridge) Token(w http.ResponseWriter, r *http.Request) {
 				Description: "metadata-document clients are public clients; client authentication is not supported"})
 			return
 		}
-		mapped, e := b.mapClient(r.Context(), clientID)
+		mapped, e := b.mapClient(r.Context(), clientID, newWriteGate(t, r))
 		if e != nil {
 			bearer.WriteJSON(w, e)
 			return
@@ -86,14 +94,19 @@ func tokenClientID(r *http.Request, form url.Values) (id string, basic bool, e *
 }
 
 // mapClient resolves a CIMD client id to its app client; failures are 401
-// invalid_client (503 when the Registrar failed for another reason).
-func (b *Bridge) mapClient(ctx context.Context, clientID string) (string, *bearer.Error) {
+// invalid_client (503 when the Registrar failed for another reason, or g
+// refused its write).
+func (b *Bridge) mapClient(ctx context.Context, clientID string, g *writeGate) (string, *bearer.Error) {
 	doc, err := b.fetcher.Fetch(ctx, clientID)
 	if err != nil {
 		b.log.Warn("cimd token: document refused", "client_id", clientID, "err", err)
 		return "", publicError(err)
 	}
-	reg, err := b.registrar.RegisterCIMD(ctx, clientID, doc.Metadata)
+	reg, err := b.registrar.RegisterCIMD(ctx, clientID, doc.Metadata, g.gate())
+	if g.refused(err) {
+		b.log.Warn("cimd token: new or changed document rate limited", "client_id", clientID, "reason", err)
+		return "", g.refusal
+	}
 	if err != nil {
 		b.log.Warn("cimd token: registration refused", "client_id", clientID, "err", err)
 		e := registrarError(err, http.StatusUnauthorized)

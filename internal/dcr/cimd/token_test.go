@@ -83,7 +83,7 @@ func TestTokenCIMD(t *testing.T) {
 		"resource":      {"https://gw.example/mcp"},
 	}
 	w := httptest.NewRecorder()
-	b.Token(w, tokenRequest(form))
+	b.Token(w, tokenRequest(form), nil)
 	if w.Code != 200 || w.Body.String() != cg.body || w.Header().Get("Content-Type") != "application/json;charset=UTF-8" ||
 		w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Set-Cookie") != "" {
 		t.Fatalf("response %d %v %q", w.Code, w.Header(), w.Body)
@@ -112,7 +112,7 @@ func TestTokenCIMD(t *testing.T) {
 	cg.status, cg.body = 400, `{"error":"invalid_grant"}`
 	cg.mu.Unlock()
 	w = httptest.NewRecorder()
-	b.Token(w, tokenRequest(form))
+	b.Token(w, tokenRequest(form), nil)
 	if w.Code != 400 || w.Body.String() != `{"error":"invalid_grant"}` {
 		t.Fatalf("refusal not copied: %d %s", w.Code, w.Body)
 	}
@@ -129,7 +129,7 @@ func TestTokenPassthrough(t *testing.T) {
 	r := tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt"}})
 	r.SetBasicAuth("4l5d3q8j2h7k1m9n0p6r", "secret")
 	w := httptest.NewRecorder()
-	b.Token(w, r)
+	b.Token(w, r, nil)
 	if w.Code != 200 || cg.auths[0] != r.Header.Get("Authorization") || cg.forms[0].Get("refresh_token") != "rt" ||
 		cg.forms[0].Has("client_id") || reg.count() != 0 {
 		t.Fatalf("%d auth %q form %v registrar %d", w.Code, cg.auths[0], cg.forms[0], reg.count())
@@ -177,7 +177,7 @@ func TestTokenRefusals(t *testing.T) {
 				r.SetBasicAuth(url.QueryEscape(tt.basicUser), "")
 			}
 			w := httptest.NewRecorder()
-			b.Token(w, r)
+			b.Token(w, r, nil)
 			if w.Code != tt.status || decodeError(t, w) != tt.code {
 				t.Fatalf("%d %s, want %d %s", w.Code, w.Body, tt.status, tt.code)
 			}
@@ -196,7 +196,7 @@ func TestTokenUpstreamFailures(t *testing.T) {
 	cg.body = `{"access_token":"` + strings.Repeat("x", MaxTokenResponseBytes) + `"}`
 	b := newTestBridge(t, h, &fakeRegistrar{}, cg.srv.URL, nil, nil)
 	w := httptest.NewRecorder()
-	b.Token(w, tokenRequest(url.Values{"client_id": {"abc"}, "grant_type": {"refresh_token"}}))
+	b.Token(w, tokenRequest(url.Values{"client_id": {"abc"}, "grant_type": {"refresh_token"}}), nil)
 	if w.Code != http.StatusBadGateway || decodeError(t, w) != "server_error" || strings.Contains(w.Body.String(), "xxxx") {
 		t.Fatalf("oversized: %d %.200s", w.Code, w.Body)
 	}
@@ -206,7 +206,7 @@ func TestTokenUpstreamFailures(t *testing.T) {
 	down.Close()
 	b = newTestBridge(t, h, &fakeRegistrar{}, downURL, nil, nil)
 	w = httptest.NewRecorder()
-	b.Token(w, tokenRequest(url.Values{"client_id": {"abc"}}))
+	b.Token(w, tokenRequest(url.Values{"client_id": {"abc"}}), nil)
 	if w.Code != http.StatusBadGateway || decodeError(t, w) != "server_error" {
 		t.Fatalf("unreachable: %d %s", w.Code, w.Body)
 	}

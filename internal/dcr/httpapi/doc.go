@@ -35,21 +35,27 @@
 // # Abuse controls
 //
 // Requests to /register and /register/* pass a per-source token bucket
-// (Options.RateLimit per minute, Options.RateBurst deep), and so do the
-// bridge's /authorize requests that would add a loopback callback URL to
-// an app client (a new port: a Cognito write; the handler passes the
-// bucket to the bridge as its cimd.Throttle): one bucket per source for
-// both, so neither path multiplies the other's allowance. The source is the
-// connection's IP (under Lambda the event's sourceIp), IPv6 addresses
-// grouped by /64, or the first X-Forwarded-For hop when
-// Options.TrustForwardedFor is set (only safe behind a proxy that
-// overwrites that header). A refused registration request gets 429 with
-// Retry-After and {"error":"slow_down"} (the RFC 8628 §3.5 code for "ask
-// less often"; RFC 7591 defines none); a refused authorization request is
-// redirected to its verified redirect URI with temporarily_unavailable
-// (RFC 6749 §4.1.2.1). The buckets live in process memory: under Lambda
-// each instance counts on its own, so API Gateway throttling is the global
-// bound. Not rate limited: metadata documents, /token, and /authorize
-// requests that add no callback URL (a registered URI, a port already
-// listed, a client id the store does not know).
+// (Options.RateLimit per minute, Options.RateBurst deep), and so does every
+// Cognito write the bridge's /authorize and /token requests cause (the
+// handler passes the bucket to the bridge as its cimd.Throttle): creating
+// an app client for a metadata document never seen (which also counts
+// toward the registration ceiling), updating it for a changed one, adding
+// a loopback callback URL (a new port) and refreshing a listed one. One
+// bucket per source for all of them, so no path multiplies another's
+// allowance. The source is the connection's IP (under Lambda the event's
+// sourceIp), IPv6 addresses grouped by /64, or the first X-Forwarded-For
+// hop when Options.TrustForwardedFor is set (only safe behind a proxy
+// that overwrites that header). A refused registration request gets 429
+// with Retry-After and {"error":"slow_down"} (the RFC 8628 §3.5 code for
+// "ask less often"; RFC 7591 defines none); a refused authorization
+// request is redirected to its verified redirect URI with
+// temporarily_unavailable (RFC 6749 §4.1.2.1), a refused token request
+// gets 503 temporarily_unavailable, and a refused refresh of a listed
+// port is skipped (the request goes on: the port works, its use is just
+// not recorded). The buckets live in process memory: under Lambda each
+// instance counts on its own, so API Gateway throttling is the global
+// bound. Not rate limited: metadata documents, and bridge requests that
+// write nothing to Cognito (a known, unchanged document, a registered
+// URI, a port listed and used in the last minute, a client id the store
+// does not know).
 package httpapi

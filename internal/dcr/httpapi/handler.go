@@ -36,11 +36,12 @@ type Registrar interface {
 var _ Registrar = (*dcr.Service)(nil)
 
 // Bridge is the CIMD bridge (*cimd.Bridge): RFC 6749 §3.1 and §3.2
-// endpoints in front of Cognito's managed login. The handler passes
-// Authorize its registration rate limiter as t (see [cimd.Throttle]).
+// endpoints in front of Cognito's managed login. The handler passes both
+// its registration rate limiter as t (see [cimd.Throttle]): the Cognito
+// writes their requests cause spend the registration buckets.
 type Bridge interface {
 	Authorize(w http.ResponseWriter, r *http.Request, t cimd.Throttle)
-	Token(w http.ResponseWriter, r *http.Request)
+	Token(w http.ResponseWriter, r *http.Request, t cimd.Throttle)
 }
 
 var _ Bridge = (*cimd.Bridge)(nil)
@@ -74,10 +75,12 @@ type Options struct {
 	// or scopes_supported is omitted. offline_access is never advertised.
 	Scopes    func(ctx context.Context) ([]string, error)
 	ScopesTTL time.Duration
-	// RateLimit is requests per source per minute on /register*, and on
-	// the bridge's /authorize requests that would add a callback URL to an
-	// app client (one bucket per source for both; see [cimd.Throttle]);
-	// RateBurst the bucket depth. Defaults when zero or negative.
+	// RateLimit is requests per source per minute on /register*, and
+	// Cognito writes per source per minute caused by the bridge's
+	// /authorize and /token requests (mapping a new or changed metadata
+	// document, adding or refreshing a loopback callback URL); one bucket
+	// per source for both (see [cimd.Throttle]). RateBurst is the bucket
+	// depth. Defaults when zero or negative.
 	RateLimit int
 	RateBurst int
 	// InitialAccessToken, when not empty, is required as a Bearer token on
@@ -204,7 +207,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/authorize" && h.opts.Bridge != nil:
 		h.opts.Bridge.Authorize(w, r, writeThrottle{h})
 	case path == "/token" && h.opts.Bridge != nil:
-		h.opts.Bridge.Token(w, r)
+		h.opts.Bridge.Token(w, r, writeThrottle{h})
 	default:
 		notFound(w)
 	}

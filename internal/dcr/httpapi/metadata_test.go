@@ -28,7 +28,7 @@ func (b *fakeBridge) Authorize(w http.ResponseWriter, _ *http.Request, _ cimd.Th
 	w.WriteHeader(http.StatusFound)
 }
 
-func (b *fakeBridge) Token(w http.ResponseWriter, _ *http.Request) {
+func (b *fakeBridge) Token(w http.ResponseWriter, _ *http.Request, _ cimd.Throttle) {
 	b.calls.Store("token")
 	w.WriteHeader(http.StatusTeapot)
 }

@@ -94,9 +94,10 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // writeThrottle is the cimd.Throttle the handler passes to the bridge's
-// /authorize: a request that would add a callback URL (a Cognito write)
-// spends a token of the same bucket as registration, keyed by the same
-// source.
+// /authorize and /token: every Cognito write their requests cause (an app
+// client created or updated for a metadata document, a loopback callback
+// URL added or refreshed) spends a token of the same bucket as
+// registration, keyed by the same source.
 type writeThrottle struct{ h *Handler }
 
 var _ cimd.Throttle = writeThrottle{}
