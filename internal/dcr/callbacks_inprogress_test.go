@@ -25,15 +25,7 @@ func TestUseRedirectURIInProgress(t *testing.T) {
 	}
 	start := f.clock.Now()
 	at := func(d time.Duration) { f.clock.Set(start.Add(d)) }
-	use := func(p int) error { // with the record as the bridge reads it
-		t.Helper()
-		cur, err := f.svc.Lookup(t.Context(), reg.ClientID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.svc.UseRedirectURI(t.Context(), cur, port(p), nil)
-		return err
-	}
+	use := func(p int) error { return f.usePort(t, reg.ClientID, p, nil) }
 	refused := func(p int, retry string) {
 		t.Helper()
 		updates, writes := f.apps.Calls(dcrtest.OpUpdate), f.store.Calls(dcrtest.OpUpdate)

@@ -217,15 +217,7 @@ func TestCallbackProtectionFromLastRecordedUse(t *testing.T) {
 	}
 	start := f.clock.Now()
 	at := func(d time.Duration) { f.clock.Set(start.Add(d)) }
-	use := func(p int, gate dcr.WriteGate) error {
-		t.Helper()
-		cur, err := f.svc.Lookup(t.Context(), reg.ClientID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.svc.UseRedirectURI(t.Context(), cur, port(p), gate)
-		return err
-	}
+	use := func(p int, gate dcr.WriteGate) error { return f.usePort(t, reg.ClientID, p, gate) }
 	refuse := dcr.WriteGate(func() error { return errLimited })
 	if err := use(8001, nil); err != nil { // added at 0
 		t.Fatal(err)

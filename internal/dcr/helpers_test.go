@@ -83,3 +83,15 @@ func wantInvalidToken(t *testing.T, err error) {
 		t.Fatalf("description %q", be.Description)
 	}
 }
+
+// usePort uses http://localhost:<p>/callback (port) for clientID as the
+// bridge does: the registration as stored now, then UseRedirectURI.
+func (f *fixture) usePort(t *testing.T, clientID string, p int, gate dcr.WriteGate) error {
+	t.Helper()
+	cur, err := f.svc.Lookup(t.Context(), clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.UseRedirectURI(t.Context(), cur, port(p), gate)
+	return err
+}
