@@ -49,7 +49,7 @@ func parseJWKS(body []byte) (*keySnapshot, []string, error) {
 	var skipped []string
 	for i := 0; i < set.Len(); i++ {
 		key, _ := set.Key(i)
-		if reason := unusable(key); reason != "" {
+		if reason := UnusableKey(key); reason != "" {
 			skipped = append(skipped, fmt.Sprintf("key %d (kid %q): %s", i, key.KeyID(), reason))
 			continue
 		}
@@ -69,8 +69,11 @@ func parseJWKS(body []byte) (*keySnapshot, []string, error) {
 	return snap, skipped, nil
 }
 
-// unusable returns why key cannot verify signatures, or "".
-func unusable(key jwk.Key) string {
+// UnusableKey returns why the key set skips key (it cannot verify access
+// token signatures: a private or symmetric key, RSA under 2048 bits, an
+// unsupported type, use other than sig, key_ops without verify), or "".
+// `mcp-gateway doctor` explains a token's kid with the same rule.
+func UnusableKey(key jwk.Key) string {
 	// Private interfaces first: a private key also has the public methods.
 	switch k := key.(type) {
 	case jwk.RSAPrivateKey, jwk.ECDSAPrivateKey, jwk.OKPPrivateKey:

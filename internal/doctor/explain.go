@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"crypto/rsa"
 	"fmt"
 	"maps"
 	"slices"
@@ -140,25 +139,6 @@ func (e *explainer) key() jwk.Key {
 	return k
 }
 
-// unusableKey mirrors what the gateway's key set skips.
-func unusableKey(k jwk.Key) string {
-	switch k := k.(type) {
-	case jwk.RSAPrivateKey, jwk.ECDSAPrivateKey, jwk.OKPPrivateKey:
-		return "it is published as a private key"
-	case jwk.SymmetricKey:
-		return "it is a symmetric (oct) key"
-	case jwk.RSAPublicKey:
-		var raw rsa.PublicKey
-		if err := k.Raw(&raw); err != nil || raw.N.BitLen() < 2048 {
-			return "it is an RSA key shorter than 2048 bits"
-		}
-	}
-	if use := k.KeyUsage(); use != "" && use != string(jwk.ForSignature) {
-		return fmt.Sprintf("its use is %q, not sig", use)
-	}
-	return ""
-}
-
 func (e *explainer) kid(out *[]finding) {
 	if e.keys == nil {
 		return
@@ -182,7 +162,7 @@ func (e *explainer) kid(out *[]finding) {
 	case k == nil:
 		e.fail(out, kindKID, "token/kid", "kid %q is not in the issuer's JWKS at %s (kids there: %s): the token was signed by another issuer or tenant (compare iss), or by a key the IdP has since removed (get a new token)%s", kid, e.keys.uri, strings.Join(kids, ", "), explicit)
 	default:
-		if why := unusableKey(k); why != "" {
+		if why := authn.UnusableKey(k); why != "" {
 			e.fail(out, kindKID, "token/kid", "kid %q is in the JWKS at %s but the gateway cannot verify with it: %s; the IdP must publish its public signing key", kid, e.keys.uri, why)
 		}
 	}
