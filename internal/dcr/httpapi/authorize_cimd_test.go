@@ -2,8 +2,6 @@ package httpapi_test
 
 import (
 	"crypto/x509"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -92,7 +90,8 @@ func TestAuthorizeCIMDRateLimit(t *testing.T) {
 		!strings.Contains(q.Get("error_description"), "retry after 60s") {
 		t.Fatalf("a new document over the limit: error parameters %v", q)
 	}
-	r = e.tokenForm(t, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {doc("5")}}, a...)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {doc("5")}}
+	r = e.do(t, http.MethodPost, "/token", form.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, a...)...)
 	if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" ||
 		!strings.Contains(r.str("error_description"), "retry after 60s") {
 		t.Fatalf("/token with a new document over the limit: %d %s", r.status, r.raw)
@@ -125,27 +124,3 @@ func TestAuthorizeCIMDRateLimit(t *testing.T) {
 }
 
 func loopbackPort(p int) string { return "http://localhost:" + strconv.Itoa(p) + "/callback" }
-
-// tokenForm posts form to /token; header pairs are name, value.
-func (e *env) tokenForm(t *testing.T, form url.Values, header ...string) response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.url+"/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if err := json.Unmarshal(raw, &out.body); err != nil {
-		t.Fatalf("/token: body %q: %v", raw, err)
-	}
-	return out
-}
