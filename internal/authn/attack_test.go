@@ -3,6 +3,7 @@ package authn_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,8 +13,8 @@ import (
 
 // TestAttacks runs the shared malicious-token table against a real KeySet
 // and issuer: every token must fail with ErrInvalidToken (never
-// ErrKeysUnavailable, the issuer is up), with a client-safe message, and
-// the attacker's server must never be contacted.
+// ErrKeysUnavailable, the issuer is up) with the table's FailureReason and
+// a client-safe message, and the attacker's server must never be contacted.
 func TestAttacks(t *testing.T) {
 	iss := authntest.NewIssuer(t)
 	ks := startKeySet(t, iss, nil)
@@ -31,6 +32,9 @@ func TestAttacks(t *testing.T) {
 			t.Fatalf("duplicate attack name %q", a.Name)
 		}
 		seen[a.Name] = true
+		if !slices.Contains(authn.Reasons(), a.Reason) {
+			t.Fatalf("attack %q: reason %q is not one of authn.Reasons()", a.Name, a.Reason)
+		}
 	}
 	for pname, mod := range policies {
 		v := newVerifier(t, ks, iss, mod)
@@ -45,6 +49,9 @@ func TestAttacks(t *testing.T) {
 				}
 				if !errors.Is(err, authn.ErrInvalidToken) || errors.Is(err, authn.ErrKeysUnavailable) {
 					t.Fatalf("want ErrInvalidToken only, got %v", err)
+				}
+				if got := authn.FailureReason(err); got != a.Reason {
+					t.Fatalf("FailureReason = %q, want %q (%v)", got, a.Reason, err)
 				}
 				assertSafeError(t, err, a.Token)
 			})
@@ -120,27 +127,28 @@ func TestAttacksCognito(t *testing.T) {
 		tok      string
 		ids      authn.ClientIDAllower
 		prof     string
-		insecure bool  // Policy.InsecureAllowMissingAudience
-		want     error // nil means accepted
+		insecure bool   // Policy.InsecureAllowMissingAudience
+		want     error  // nil means accepted
+		reason   string // authn.FailureReason of the refusal
 	}{
-		{"control_with_aud", cognito(func(c map[string]any) { c["aud"] = testAudience }), allow, "cognito", false, nil},
-		{"control_with_aud_no_allowlist", cognito(func(c map[string]any) { c["aud"] = testAudience }), nil, "cognito", false, nil},
-		{"control_no_aud_insecure", cognito(nil), allow, "cognito", true, nil},
-		{"no_aud_by_default", cognito(nil), allow, "cognito", false, authn.ErrInvalidToken},
-		{"no_aud_client_not_allowed", cognito(func(c map[string]any) { c["client_id"] = "app-2" }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"no_aud_no_allowlist", cognito(nil), nil, "cognito", false, authn.ErrInvalidToken},
-		{"no_aud_generic_profile", cognito(nil), allow, "generic", false, authn.ErrInvalidToken},
-		{"aud_null_insecure", cognito(func(c map[string]any) { c["aud"] = nil }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"aud_empty_array_insecure", cognito(func(c map[string]any) { c["aud"] = []string{} }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"aud_empty_string_insecure", cognito(func(c map[string]any) { c["aud"] = "" }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"id_token", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"id_token_without_aud", cognito(func(c map[string]any) { c["token_use"] = "id" }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"token_use_missing", cognito(func(c map[string]any) { delete(c, "token_use") }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"token_use_not_string", cognito(func(c map[string]any) { c["token_use"] = []string{"access"} }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"client_id_missing", cognito(func(c map[string]any) { delete(c, "client_id") }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"wrong_aud_allowed_client", cognito(func(c map[string]any) { c["aud"] = "https://other/mcp" }), allow, "cognito", true, authn.ErrInvalidToken},
-		{"right_aud_client_not_allowed", cognito(func(c map[string]any) { c["aud"] = testAudience; c["client_id"] = "app-2" }), allow, "cognito", false, authn.ErrInvalidToken},
-		{"allowlist_error", cognito(nil), errAllow, "cognito", true, authn.ErrKeysUnavailable},
+		{"control_with_aud", cognito(func(c map[string]any) { c["aud"] = testAudience }), allow, "cognito", false, nil, ""},
+		{"control_with_aud_no_allowlist", cognito(func(c map[string]any) { c["aud"] = testAudience }), nil, "cognito", false, nil, ""},
+		{"control_no_aud_insecure", cognito(nil), allow, "cognito", true, nil, ""},
+		{"no_aud_by_default", cognito(nil), allow, "cognito", false, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"no_aud_client_not_allowed", cognito(func(c map[string]any) { c["client_id"] = "app-2" }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonClient},
+		{"no_aud_no_allowlist", cognito(nil), nil, "cognito", false, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"no_aud_generic_profile", cognito(nil), allow, "generic", false, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"aud_null_insecure", cognito(func(c map[string]any) { c["aud"] = nil }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"aud_empty_array_insecure", cognito(func(c map[string]any) { c["aud"] = []string{} }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"aud_empty_string_insecure", cognito(func(c map[string]any) { c["aud"] = "" }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"id_token", cognito(func(c map[string]any) { c["token_use"] = "id"; c["aud"] = "app-1" }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonTokenType},
+		{"id_token_without_aud", cognito(func(c map[string]any) { c["token_use"] = "id" }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonTokenType},
+		{"token_use_missing", cognito(func(c map[string]any) { delete(c, "token_use") }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonTokenType},
+		{"token_use_not_string", cognito(func(c map[string]any) { c["token_use"] = []string{"access"} }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonTokenType},
+		{"client_id_missing", cognito(func(c map[string]any) { delete(c, "client_id") }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonClient},
+		{"wrong_aud_allowed_client", cognito(func(c map[string]any) { c["aud"] = "https://other/mcp" }), allow, "cognito", true, authn.ErrInvalidToken, authn.ReasonAudience},
+		{"right_aud_client_not_allowed", cognito(func(c map[string]any) { c["aud"] = testAudience; c["client_id"] = "app-2" }), allow, "cognito", false, authn.ErrInvalidToken, authn.ReasonClient},
+		{"allowlist_error", cognito(nil), errAllow, "cognito", true, authn.ErrKeysUnavailable, authn.ReasonUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +163,9 @@ func TestAttacksCognito(t *testing.T) {
 			}
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("want %v, got %v", tt.want, err)
+			}
+			if got := authn.FailureReason(err); got != tt.reason {
+				t.Fatalf("FailureReason = %q, want %q (%v)", got, tt.reason, err)
 			}
 		})
 	}

@@ -15,7 +15,8 @@ const maxNumericDate = 253402300799
 
 // numericDate reads a NumericDate claim (RFC 7519 §2): a JSON number of
 // seconds, possibly fractional, within [0, year 9999]. Strings, booleans,
-// null, NaN/Inf and out-of-range numbers are rejected.
+// null, NaN/Inf and out-of-range numbers are rejected (ReasonExpired: it
+// reads only the time claims).
 func numericDate(claims map[string]any, name string) (t time.Time, present bool, err error) {
 	v, present := claims[name]
 	if !present {
@@ -23,11 +24,11 @@ func numericDate(claims map[string]any, name string) (t time.Time, present bool,
 	}
 	n, ok := v.(json.Number)
 	if !ok {
-		return time.Time{}, true, invalidClaim(name, "is not a number")
+		return time.Time{}, true, invalidClaim(ReasonExpired, name, "is not a number")
 	}
 	f, perr := n.Float64()
 	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > maxNumericDate {
-		return time.Time{}, true, invalidClaim(name, "is out of range")
+		return time.Time{}, true, invalidClaim(ReasonExpired, name, "is out of range")
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, nil
@@ -43,37 +44,38 @@ func checkTimes(claims map[string]any, now time.Time, leeway time.Duration) (exp
 		return exp, iat, err
 	}
 	if !present {
-		return exp, iat, invalidClaim("exp", "is missing")
+		return exp, iat, invalidClaim(ReasonExpired, "exp", "is missing")
 	}
 	if !now.Before(exp.Add(leeway)) {
-		return exp, iat, invalid("token is expired")
+		return exp, iat, invalid(ReasonExpired, "token is expired")
 	}
 	nbf, present, err := numericDate(claims, "nbf")
 	if err != nil {
 		return exp, iat, err
 	}
 	if present && now.Add(leeway).Before(nbf) {
-		return exp, iat, invalid("token is not valid yet")
+		return exp, iat, invalid(ReasonExpired, "token is not valid yet")
 	}
 	iat, present, err = numericDate(claims, "iat")
 	if err != nil {
 		return exp, iat, err
 	}
 	if present && now.Add(leeway).Before(iat) {
-		return exp, iat, invalidClaim("iat", "is in the future")
+		return exp, iat, invalidClaim(ReasonExpired, "iat", "is in the future")
 	}
 	return exp, iat, nil
 }
 
-// stringClaim returns a claim that must be a string when present.
-func stringClaim(claims map[string]any, name string) (s string, present bool, err error) {
+// stringClaim returns a claim that must be a string when present; the
+// error for another type has the reason of the check that reads the claim.
+func stringClaim(claims map[string]any, name, reason string) (s string, present bool, err error) {
 	v, present := claims[name]
 	if !present {
 		return "", false, nil
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", true, invalidClaim(name, "is not a string")
+		return "", true, invalidClaim(reason, name, "is not a string")
 	}
 	return s, true, nil
 }
@@ -93,13 +95,13 @@ func audienceClaim(claims map[string]any) (aud []string, present bool, err error
 		for _, e := range a {
 			s, ok := e.(string)
 			if !ok {
-				return nil, true, invalidClaim("aud", "has a non-string member")
+				return nil, true, invalidClaim(ReasonAudience, "aud", "has a non-string member")
 			}
 			aud = append(aud, s)
 		}
 		return aud, true, nil
 	}
-	return nil, true, invalidClaim("aud", "is not a string or array")
+	return nil, true, invalidClaim(ReasonAudience, "aud", "is not a string or array")
 }
 
 // scopesOf merges the profile's scope claims: a space-separated string
@@ -118,7 +120,7 @@ func scopesOf(claims map[string]any, p *idp.Profile) ([]string, error) {
 		switch v := claims[name].(type) {
 		case nil:
 			if _, present := claims[name]; present {
-				return nil, invalidClaim(name, "is null")
+				return nil, invalidClaim(ReasonClaims, name, "is null")
 			}
 		case string:
 			for _, s := range strings.Fields(v) {
@@ -128,22 +130,22 @@ func scopesOf(claims map[string]any, p *idp.Profile) ([]string, error) {
 			for _, e := range v {
 				s, ok := e.(string)
 				if !ok {
-					return nil, invalidClaim(name, "has a non-string member")
+					return nil, invalidClaim(ReasonClaims, name, "has a non-string member")
 				}
 				add(s)
 			}
 		default:
-			return nil, invalidClaim(name, "is not a string or array")
+			return nil, invalidClaim(ReasonClaims, name, "is not a string or array")
 		}
 	}
 	return out, nil
 }
 
 // firstString returns the first of names whose claim is a non-empty
-// string. A listed claim of another type rejects the token.
-func firstString(claims map[string]any, names []string) (string, error) {
+// string. A listed claim of another type rejects the token with reason.
+func firstString(claims map[string]any, names []string, reason string) (string, error) {
 	for _, n := range names {
-		s, present, err := stringClaim(claims, n)
+		s, present, err := stringClaim(claims, n, reason)
 		if err != nil {
 			return "", err
 		}
@@ -161,19 +163,19 @@ func firstString(claims map[string]any, names []string) (string, error) {
 func checkMarkers(claims map[string]any, p *idp.Profile) error {
 	for name, want := range p.RequiredClaims {
 		if s, _ := claims[name].(string); s != want {
-			return invalidClaim(name, "does not mark an access token")
+			return invalidClaim(ReasonTokenType, name, "does not mark an access token")
 		}
 	}
 	for _, name := range p.ForbiddenClaims {
 		if _, present := claims[name]; present {
-			return invalidClaim(name, "marks a non-access token")
+			return invalidClaim(ReasonTokenType, name, "marks a non-access token")
 		}
 	}
 	for name, bad := range p.ForbiddenClaimValues {
 		s, _ := claims[name].(string)
 		for _, b := range bad {
 			if s == b {
-				return invalidClaim(name, "marks a non-access token")
+				return invalidClaim(ReasonTokenType, name, "marks a non-access token")
 			}
 		}
 	}

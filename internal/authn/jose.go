@@ -48,25 +48,25 @@ type compact struct {
 // and a header that is a JSON object with acceptable parameters.
 func splitCompact(raw string, typs []string) (*compact, error) {
 	if strings.Count(raw, ".") != 2 {
-		return nil, invalid("token is not a compact JWS (need 3 segments)")
+		return nil, invalid(ReasonMalformed, "token is not a compact JWS (need 3 segments)")
 	}
 	first := strings.IndexByte(raw, '.')
 	second := first + 1 + strings.IndexByte(raw[first+1:], '.')
 	h64, p64, s64 := raw[:first], raw[first+1:second], raw[second+1:]
 	if h64 == "" || p64 == "" || s64 == "" {
-		return nil, invalid("token has an empty segment")
+		return nil, invalid(ReasonMalformed, "token has an empty segment")
 	}
 	hb, err := decodeSegment(h64)
 	if err != nil {
-		return nil, invalid("header is not base64url")
+		return nil, invalid(ReasonMalformed, "header is not base64url")
 	}
 	payload, err := decodeSegment(p64)
 	if err != nil {
-		return nil, invalid("payload is not base64url")
+		return nil, invalid(ReasonMalformed, "payload is not base64url")
 	}
 	sig, err := decodeSegment(s64)
 	if err != nil {
-		return nil, invalid("signature is not base64url")
+		return nil, invalid(ReasonMalformed, "signature is not base64url")
 	}
 	hdr, err := checkHeader(hb, typs)
 	if err != nil {
@@ -85,25 +85,25 @@ func splitCompact(raw string, typs []string) (*compact, error) {
 func checkHeader(hb []byte, typs []string) (joseHeader, error) {
 	h, err := decodeObject(hb)
 	if err != nil {
-		return joseHeader{}, invalid("header: " + err.Error())
+		return joseHeader{}, invalid(ReasonMalformed, "header: "+err.Error())
 	}
 	alg, ok := h["alg"].(string)
 	if !ok {
-		return joseHeader{}, invalid("header alg missing or not a string")
+		return joseHeader{}, invalid(ReasonAlgorithm, "header alg missing or not a string")
 	}
 	if _, ok := allowedAlgs[alg]; !ok {
-		return joseHeader{}, invalid("header alg not allowed")
+		return joseHeader{}, invalid(ReasonAlgorithm, "header alg not allowed")
 	}
 	var hdr joseHeader
 	hdr.alg = alg
 	if v, present := h["kid"]; present {
 		if hdr.kid, ok = v.(string); !ok || hdr.kid == "" {
-			return joseHeader{}, invalid("header kid is not a non-empty string")
+			return joseHeader{}, invalid(ReasonMalformed, "header kid is not a non-empty string")
 		}
 	}
 	for _, p := range []string{"crit", "b64", "cty", "enc", "zip"} {
 		if _, present := h[p]; present {
-			return joseHeader{}, invalid("header parameter " + quoteName(p) + " not supported")
+			return joseHeader{}, invalid(ReasonMalformed, "header parameter "+quoteName(p)+" not supported")
 		}
 	}
 	typ, hasTyp := h["typ"]
@@ -124,7 +124,7 @@ func checkTyp(v any, present bool, typs []string) error {
 	if present {
 		s, ok := v.(string)
 		if !ok || s == "" {
-			return invalid("header typ is not a non-empty string")
+			return invalid(ReasonTokenType, "header typ is not a non-empty string")
 		}
 		got = strings.ToLower(strings.TrimPrefix(strings.ToLower(s), "application/"))
 	}
@@ -133,7 +133,7 @@ func checkTyp(v any, present bool, typs []string) error {
 			return nil
 		}
 	}
-	return invalid("header typ not accepted")
+	return invalid(ReasonTokenType, "header typ not accepted")
 }
 
 // checkKey ensures key may verify alg: a public key (never symmetric or
@@ -144,26 +144,26 @@ func checkTyp(v any, present bool, typs []string) error {
 func checkKey(key jwk.Key, alg string) error {
 	switch key.(type) {
 	case jwk.RSAPrivateKey, jwk.ECDSAPrivateKey, jwk.OKPPrivateKey, jwk.SymmetricKey:
-		return invalid("key is not a public signature key")
+		return invalid(ReasonKey, "key is not a public signature key")
 	case jwk.RSAPublicKey, jwk.ECDSAPublicKey, jwk.OKPPublicKey:
 	default:
-		return invalid("key is not a public signature key")
+		return invalid(ReasonKey, "key is not a public signature key")
 	}
 	if use := key.KeyUsage(); use != "" && use != string(jwk.ForSignature) {
-		return invalid("key is not usable for signatures")
+		return invalid(ReasonKey, "key is not usable for signatures")
 	}
 	if ops := key.KeyOps(); len(ops) > 0 && !hasOp(ops, jwk.KeyOpVerify) {
-		return invalid("key is not usable for signatures")
+		return invalid(ReasonKey, "key is not usable for signatures")
 	}
 	req := allowedAlgs[alg]
 	if key.KeyType() != req.kty {
-		return invalid("alg does not match the key type")
+		return invalid(ReasonAlgorithm, "alg does not match the key type")
 	}
 	if req.crv != "" && keyCurve(key) != req.crv {
-		return invalid("alg does not match the key curve")
+		return invalid(ReasonAlgorithm, "alg does not match the key curve")
 	}
 	if ka := key.Algorithm(); ka != nil && ka.String() != "" && ka.String() != alg {
-		return invalid("alg does not match the key's alg")
+		return invalid(ReasonAlgorithm, "alg does not match the key's alg")
 	}
 	return nil
 }
@@ -184,10 +184,10 @@ func keyCurve(key jwk.Key) string {
 func verifySignature(c *compact, raw any) error {
 	v, err := jws.NewVerifier(jwa.SignatureAlgorithm(c.header.alg))
 	if err != nil {
-		return invalid("alg not supported")
+		return invalid(ReasonAlgorithm, "alg not supported")
 	}
 	if err := v.Verify([]byte(c.signingInput), c.signature, raw); err != nil {
-		return invalid("signature verification failed")
+		return invalid(ReasonSignature, "signature verification failed")
 	}
 	return nil
 }

@@ -183,7 +183,7 @@ func (k *KeySet) LookupKey(ctx context.Context, kid string) (jwk.Key, error) {
 	if key, ok := snap.find(kid); ok {
 		return key, nil
 	}
-	return nil, invalid("no key matches the token's kid")
+	return nil, invalid(ReasonKey, "no key matches the token's kid")
 }
 
 // refreshOnDemand joins or starts one rate-limited refresh. The fetch runs

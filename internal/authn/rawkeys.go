@@ -28,7 +28,7 @@ func (c *rawKeyCache) get(key jwk.Key) (any, error) {
 	}
 	raw, err := jwk.PublicRawKeyOf(key)
 	if err != nil {
-		return nil, invalid("key is not a public signature key")
+		return nil, invalid(ReasonKey, "key is not a public signature key")
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxRawKeys {

@@ -136,12 +136,13 @@ func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
 // with leeway; sub; audience; client id; scopes.
 //
 // Errors wrap ErrInvalidToken, or ErrKeysUnavailable when keys or the
-// client-id allowlist cannot be reached. Verify does not check revocation,
+// client-id allowlist cannot be reached; FailureReason names which check
+// refused the token, for metrics and audit logs. Verify does not check revocation,
 // jti replay, sender constraints (DPoP/mTLS), or which scopes are required
 // (see Principal.MissingScopes).
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > v.p.MaxTokenBytes {
-		return nil, invalid("token too large")
+		return nil, invalid(ReasonMalformed, "token too large")
 	}
 	if p, ok := v.cache.get(raw, v.p.Now()); ok {
 		if v.p.ClientIDs != nil {
@@ -160,7 +161,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		if errors.Is(err, ErrKeysUnavailable) {
 			return nil, fmt.Errorf("authn: %w", err)
 		}
-		return nil, invalid("no key matches the token's kid")
+		return nil, invalid(ReasonKey, "no key matches the token's kid")
 	}
 	if err := checkKey(key, c.header.alg); err != nil {
 		return nil, err
@@ -174,7 +175,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	}
 	claims, err := decodeObject(c.payload)
 	if err != nil {
-		return nil, invalid("payload: " + err.Error())
+		return nil, invalid(ReasonMalformed, "payload: "+err.Error())
 	}
 	p, err := v.checkClaims(ctx, claims)
 	if err != nil {
@@ -190,43 +191,43 @@ func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Pri
 	if err := checkMarkers(claims, prof); err != nil {
 		return nil, err
 	}
-	iss, _, err := stringClaim(claims, "iss")
+	iss, _, err := stringClaim(claims, "iss", ReasonIssuer)
 	if err != nil {
 		return nil, err
 	}
 	if iss != v.p.Issuer {
-		return nil, invalidClaim("iss", "does not match the issuer")
+		return nil, invalidClaim(ReasonIssuer, "iss", "does not match the issuer")
 	}
 	exp, iat, err := checkTimes(claims, v.p.Now(), v.p.Leeway)
 	if err != nil {
 		return nil, err
 	}
-	sub, _, err := stringClaim(claims, prof.Subject())
+	sub, _, err := stringClaim(claims, prof.Subject(), ReasonClaims)
 	if err != nil {
 		return nil, err
 	}
 	if sub == "" {
-		return nil, invalidClaim(prof.Subject(), "is missing or empty")
+		return nil, invalidClaim(ReasonClaims, prof.Subject(), "is missing or empty")
 	}
-	clientID, err := firstString(claims, prof.ClientIDClaims)
+	clientID, err := firstString(claims, prof.ClientIDClaims, ReasonClient)
 	if err != nil {
 		return nil, err
 	}
 	if clientID == "" && prof.RequireClientID {
-		return nil, invalid("client id claim is missing")
+		return nil, invalid(ReasonClient, "client id claim is missing")
 	}
 	aud, audPresent, err := audienceClaim(claims)
 	if err != nil {
 		return nil, err
 	}
 	if audPresent && !v.audienceAccepted(aud) {
-		return nil, invalidClaim("aud", "does not name this resource")
+		return nil, invalidClaim(ReasonAudience, "aud", "does not name this resource")
 	}
 	// Absent aud: only when the policy opts in, for a profile whose
 	// provider issues such tokens (its RequiredClaims markers held above),
 	// and only with an allow-listed client id (checked below).
 	if !audPresent && !(v.p.InsecureAllowMissingAudience && prof.MayOmitAudience && v.p.ClientIDs != nil) {
-		return nil, invalidClaim("aud", "is missing")
+		return nil, invalidClaim(ReasonAudience, "aud", "is missing")
 	}
 	if v.p.ClientIDs != nil {
 		if err := v.allowClient(ctx, clientID); err != nil {
@@ -237,7 +238,7 @@ func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Pri
 	if err != nil {
 		return nil, err
 	}
-	username, err := firstString(claims, prof.UsernameClaims)
+	username, err := firstString(claims, prof.UsernameClaims, ReasonClaims)
 	if err != nil {
 		return nil, err
 	}
@@ -261,14 +262,14 @@ func (v *Verifier) audienceAccepted(aud []string) bool {
 
 func (v *Verifier) allowClient(ctx context.Context, clientID string) error {
 	if clientID == "" {
-		return invalid("client id claim is missing")
+		return invalid(ReasonClient, "client id claim is missing")
 	}
 	ok, err := v.p.ClientIDs.AllowClientID(ctx, clientID)
 	if err != nil {
 		return fmt.Errorf("%w: client-id allowlist: %w", ErrKeysUnavailable, err)
 	}
 	if !ok {
-		return invalid("client id is not allowed")
+		return invalid(ReasonClient, "client id is not allowed")
 	}
 	return nil
 }

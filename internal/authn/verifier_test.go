@@ -185,25 +185,29 @@ func TestKeyChoice(t *testing.T) {
 	priv := authntest.JWK(t, rsaKey, rsaKID, "")
 	oct, _ := jwk.FromRaw([]byte("secret"))
 	tests := []struct {
-		name string
-		keys staticKeys
-		tok  string
-		ok   bool
+		name   string
+		keys   staticKeys
+		tok    string
+		reason string // FailureReason; "" means accepted
 	}{
-		{"no_kid_single_key", staticKeys{"": unpinned}, iss.Mint(iss.Claims(testAudience), authntest.WithoutKID()), true},
-		{"ps256_unpinned_key", staticKeys{rsaKID: unpinned}, iss.Mint(iss.Claims(testAudience), authntest.WithAlg("PS256")), true},
-		{"private_key_from_lookup", staticKeys{rsaKID: priv}, iss.Mint(iss.Claims(testAudience)), false},
-		{"oct_key_from_lookup", staticKeys{rsaKID: oct}, iss.Mint(iss.Claims(testAudience), authntest.WithAlg("HS256"), authntest.WithKey([]byte("secret"))), false},
+		{"no_kid_single_key", staticKeys{"": unpinned}, iss.Mint(iss.Claims(testAudience), authntest.WithoutKID()), ""},
+		{"ps256_unpinned_key", staticKeys{rsaKID: unpinned}, iss.Mint(iss.Claims(testAudience), authntest.WithAlg("PS256")), ""},
+		{"private_key_from_lookup", staticKeys{rsaKID: priv}, iss.Mint(iss.Claims(testAudience)), authn.ReasonKey},
+		{"oct_key_from_lookup", staticKeys{rsaKID: oct}, iss.Mint(iss.Claims(testAudience), authntest.WithAlg("HS256"), authntest.WithKey([]byte("secret"))), authn.ReasonAlgorithm},
+		{"lookup_error_without_reason", staticKeys{}, iss.Mint(iss.Claims(testAudience)), authn.ReasonKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := newVerifier(t, tt.keys, iss, nil)
 			_, err := v.Verify(context.Background(), tt.tok)
-			if (err == nil) != tt.ok {
-				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			if (err == nil) != (tt.reason == "") {
+				t.Fatalf("err = %v, want reason %q", err, tt.reason)
 			}
 			if err != nil && !errors.Is(err, authn.ErrInvalidToken) {
 				t.Fatalf("not ErrInvalidToken: %v", err)
+			}
+			if got := authn.FailureReason(err); got != tt.reason {
+				t.Fatalf("FailureReason = %q, want %q (%v)", got, tt.reason, err)
 			}
 		})
 	}
