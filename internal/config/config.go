@@ -112,6 +112,42 @@ type Config struct {
 	LogLevel  string `mapstructure:"log_level"`
 	LogFormat string `mapstructure:"log_format"`
 
+	// Operations: metrics, audit, TLS and the limits that hold per caller
+	// (ops.go documents and checks them).
+
+	// MetricsListen, when set (host:port), serves Prometheus /metrics on
+	// its own listener and not on Listen; empty: /metrics on Listen.
+	MetricsListen string `mapstructure:"metrics_listen"`
+	// AuditLog is where the audit trail goes: one JSON line per tool,
+	// resource or prompt call and per refusal. "stderr" (default), "off",
+	// or a file path (appended to, created 0600).
+	AuditLog string `mapstructure:"audit_log"`
+	// BodyReadTimeout bounds reading one request body (default 30s); a
+	// body still arriving then gets 408. The body phase counts against
+	// the route's max_streams_per_principal.
+	BodyReadTimeout time.Duration `mapstructure:"body_read_timeout"`
+	// RateLimitPerIP is requests per second from one client IP, checked
+	// before the token (default 50; negative disables), with bursts of
+	// RateLimitPerIPBurst (default 100). Over it: 429 with Retry-After.
+	RateLimitPerIP      float64 `mapstructure:"rate_limit_per_ip"`
+	RateLimitPerIPBurst int     `mapstructure:"rate_limit_per_ip_burst"`
+	// RateLimitPerPrincipal is requests per second of one caller (issuer
+	// and subject), across routes (default 20; negative disables), with
+	// bursts of RateLimitPerPrincipalBurst (default 40).
+	RateLimitPerPrincipal      float64 `mapstructure:"rate_limit_per_principal"`
+	RateLimitPerPrincipalBurst int     `mapstructure:"rate_limit_per_principal_burst"`
+	// TrustedProxies are the CIDRs of proxies (load balancers) whose
+	// X-Forwarded-For is believed: the client IP is the rightmost address
+	// not in them. Empty: the TCP peer is the client.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// TLSCertFile and TLSKeyFile make the gateway serve HTTPS itself (TLS
+	// 1.2 minimum); the files are reloaded when they change.
+	TLSCertFile string `mapstructure:"tls_cert_file"`
+	TLSKeyFile  string `mapstructure:"tls_key_file"`
+
+	// InsecureAllowHTTPPublicURL admits an http:// public_url outside
+	// loopback (a lab without TLS). Never set it in production.
+	InsecureAllowHTTPPublicURL bool `mapstructure:"insecure_allow_http_public_url"`
 	// InsecureAllowHTTPIssuer admits an http:// issuer, discovery or JWKS URL
 	// outside loopback. Never set it in production.
 	InsecureAllowHTTPIssuer bool `mapstructure:"insecure_allow_http_issuer"`
@@ -129,21 +165,25 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultListen            = "127.0.0.1:8080"
-	DefaultProvider          = "generic"
-	DefaultLeeway            = 60 * time.Second
-	MaxLeeway                = 5 * time.Minute
-	DefaultMaxTokenBytes     = 16 << 10
-	DefaultMaxBodyBytes      = 4 << 20
-	DefaultTokenCacheTTL     = 30 * time.Second
-	DefaultClientIDsCacheTTL = 60 * time.Second
-	DefaultJWKSMinRefresh    = 10 * time.Second
-	DefaultJWKSRefresh       = 15 * time.Minute
-	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout       = 120 * time.Second
-	DefaultShutdownTimeout   = 15 * time.Second
-	DefaultStreamKeepalive   = 25 * time.Second
-	BuiltinUpstream          = "builtin"
+	DefaultListen                = "127.0.0.1:8080"
+	DefaultProvider              = "generic"
+	DefaultLeeway                = 60 * time.Second
+	MaxLeeway                    = 5 * time.Minute
+	DefaultMaxTokenBytes         = 16 << 10
+	DefaultMaxBodyBytes          = 4 << 20
+	DefaultTokenCacheTTL         = 30 * time.Second
+	DefaultClientIDsCacheTTL     = 60 * time.Second
+	DefaultJWKSMinRefresh        = 10 * time.Second
+	DefaultJWKSRefresh           = 15 * time.Minute
+	DefaultReadHeaderTimeout     = 10 * time.Second
+	DefaultIdleTimeout           = 120 * time.Second
+	DefaultShutdownTimeout       = 15 * time.Second
+	DefaultStreamKeepalive       = 25 * time.Second
+	DefaultBodyReadTimeout       = 30 * time.Second
+	DefaultAuditLog              = "stderr"
+	DefaultRateLimitPerIP        = 50
+	DefaultRateLimitPerPrincipal = 20
+	BuiltinUpstream              = "builtin"
 )
 
 // ApplyDefaults fills unset fields; it is called by Load and may be called on
@@ -187,6 +227,7 @@ func (c *Config) ApplyDefaults() {
 	if c.StreamKeepalive == nil {
 		c.StreamKeepalive = ptr(DefaultStreamKeepalive)
 	}
+	c.applyOpsDefaults()
 	if len(c.AuthorizationServers) == 0 && c.Issuer != "" {
 		c.AuthorizationServers = []string{c.Issuer}
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -117,6 +118,18 @@ type DCR struct {
 	// X-Forwarded-For hop; set it only behind a proxy that overwrites it.
 	TrustForwardedFor bool `mapstructure:"trust_forwarded_for"`
 
+	// MetricsListen, when set (host:port), serves Prometheus /metrics on
+	// its own listener; empty: /metrics on Listen (`mcp-dcr serve`; under
+	// Lambda the metrics are CloudWatch Embedded Metric Format log lines).
+	MetricsListen string `mapstructure:"metrics_listen"`
+	// TLSCertFile and TLSKeyFile make `mcp-dcr serve` serve HTTPS itself
+	// (TLS 1.2 minimum; reloaded when the files change).
+	TLSCertFile string `mapstructure:"tls_cert_file"`
+	TLSKeyFile  string `mapstructure:"tls_key_file"`
+	// InsecureAllowHTTPPublicURL admits an http:// public_url outside
+	// loopback (a lab without TLS). Never set it in production.
+	InsecureAllowHTTPPublicURL bool `mapstructure:"insecure_allow_http_public_url"`
+
 	// CIMDEnabled mounts the Client ID Metadata Document bridge (default true).
 	CIMDEnabled *bool `mapstructure:"cimd_enabled"`
 	// InsecureCIMDAllowLoopback lets the CIMD fetcher reach loopback
@@ -216,7 +229,13 @@ func (c *DCR) Validate() error { return c.check().err() }
 func (c *DCR) check() problems {
 	var errs problems
 	bad := errs.add
-	checkServer(bad, c.Listen, c.PublicURL, "the service's issuer identifier and endpoint base")
+	checkServer(bad, c.Listen, c.PublicURL, "the service's issuer identifier and endpoint base", c.InsecureAllowHTTPPublicURL)
+	checkTLSFiles(bad, c.TLSCertFile, c.TLSKeyFile)
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			bad("metrics_listen", "%q is not host:port: %v", c.MetricsListen, err)
+		}
+	}
 	if c.Region == "" {
 		bad("region", "is required (e.g. us-east-1)")
 	} else if !regionRE.MatchString(c.Region) {
@@ -244,11 +263,11 @@ func (c *DCR) check() problems {
 		bad("cognito_domain", "is required (the managed-login base URL)")
 	} else if err := checkOrigin(c.CognitoDomain); err != nil {
 		bad("cognito_domain", "%v", err)
-	} else if err := checkPublicURL(c.CognitoDomain); err != nil {
+	} else if err := checkPublicURL(c.CognitoDomain, false); err != nil {
 		bad("cognito_domain", "%v", err)
 	}
 	if c.JWKSURI != "" {
-		if err := checkPublicURL(c.JWKSURI); err != nil {
+		if err := checkPublicURL(c.JWKSURI, false); err != nil {
 			bad("jwks_uri", "%v", err)
 		}
 	}

@@ -55,10 +55,17 @@ type Route struct {
 	// Timeout bounds an upstream request until its response starts (default
 	// 60s); streams then run until either side ends them.
 	Timeout time.Duration `mapstructure:"timeout"`
-	// MaxStreamsPerPrincipal caps concurrent streams of one caller (default 16).
+	// MaxStreamsPerPrincipal caps one caller's requests in flight on this
+	// route (default 64): POSTs from their first body byte to their last
+	// response byte, and open GET streams, on every upstream kind. Over
+	// it: 429 with Retry-After.
 	MaxStreamsPerPrincipal int `mapstructure:"max_streams_per_principal"`
 	// MaxProcesses caps a stdio route's processes (default 16).
 	MaxProcesses int `mapstructure:"max_processes"`
+	// MaxProcessesPerPrincipal caps one caller's processes (sessions) on a
+	// stdio route (default 4): a new session beyond it ends that caller's
+	// least recently used idle session, or gets 429 if none is idle.
+	MaxProcessesPerPrincipal int `mapstructure:"max_processes_per_principal"`
 }
 
 // Route kinds.
@@ -115,7 +122,10 @@ func (r *Route) applyDefaults() {
 		r.Timeout = 60 * time.Second
 	}
 	if r.MaxStreamsPerPrincipal == 0 {
-		r.MaxStreamsPerPrincipal = 16
+		r.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
+	}
+	if r.MaxProcessesPerPrincipal == 0 {
+		r.MaxProcessesPerPrincipal = DefaultMaxProcessesPerPrincipal
 	}
 	if r.MaxProcesses == 0 {
 		r.MaxProcesses = 16
@@ -193,7 +203,10 @@ func (r Route) validateUpstream(key string, bad func(key, format string, args ..
 	default:
 		bad(key+".identity", "%q is not none, hmac, jws or static", r.Identity)
 	}
-	if r.Timeout < 0 || r.MaxStreamsPerPrincipal < 0 || r.MaxProcesses < 0 {
-		bad(key, "timeout, max_streams_per_principal and max_processes must not be negative")
+	if r.Timeout < 0 || r.MaxStreamsPerPrincipal < 0 || r.MaxProcesses < 0 || r.MaxProcessesPerPrincipal < 0 {
+		bad(key, "timeout, max_streams_per_principal, max_processes and max_processes_per_principal must not be negative")
+	}
+	if r.Kind() == KindStdio && r.MaxProcessesPerPrincipal > r.MaxProcesses && r.MaxProcesses > 0 {
+		bad(key+".max_processes_per_principal", "%d is above max_processes (%d)", r.MaxProcessesPerPrincipal, r.MaxProcesses)
 	}
 }

@@ -21,7 +21,7 @@ func (c *Config) Validate() error { return c.check().err() }
 func (c *Config) check() problems {
 	var errs problems
 	bad := errs.add
-	checkServer(bad, c.Listen, c.PublicURL, "the external base URL clients use")
+	checkServer(bad, c.Listen, c.PublicURL, "the external base URL clients use", c.InsecureAllowHTTPPublicURL)
 	if c.Issuer == "" {
 		bad("issuer", "is required (the iss of access tokens)")
 	} else {
@@ -94,6 +94,7 @@ func (c *Config) check() problems {
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		bad("session_secret", "must be at least 32 bytes")
 	}
+	c.checkOps(bad)
 	c.validateRoutes(bad)
 	return errs
 }
@@ -117,18 +118,20 @@ func checkScopes(bad func(key, format string, args ...any), key string, list []s
 }
 
 // checkServer checks listen and public_url, which both services have.
-func checkServer(bad func(key, format string, args ...any), listen, publicURL, what string) {
+// An http public_url outside loopback needs insecureHTTP
+// (insecure_allow_http_public_url).
+func checkServer(bad func(key, format string, args ...any), listen, publicURL, what string, insecureHTTP bool) {
 	if _, _, err := net.SplitHostPort(listen); err != nil {
 		bad("listen", "%q is not host:port: %v", listen, err)
 	}
 	if publicURL == "" {
 		bad("public_url", "is required (%s)", what)
-	} else if err := checkPublicURL(publicURL); err != nil {
+	} else if err := checkPublicURL(publicURL, insecureHTTP); err != nil {
 		bad("public_url", "%v", err)
 	}
 }
 
-func checkPublicURL(raw string) error {
+func checkPublicURL(raw string, insecureHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return err
@@ -142,8 +145,8 @@ func checkPublicURL(raw string) error {
 	if u.RawQuery != "" || u.User != nil {
 		return fmt.Errorf("%q must not contain a query or user information", raw)
 	}
-	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return fmt.Errorf("%q: http is allowed only on loopback; use https", raw)
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) && !insecureHTTP {
+		return fmt.Errorf("%q: http is allowed only on loopback; use https (tls_cert_file/tls_key_file, or a TLS proxy in front), or set insecure_allow_http_public_url for a lab", raw)
 	}
 	return nil
 }
