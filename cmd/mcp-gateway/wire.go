@@ -47,6 +47,11 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, keys: keys, log: log}
+	obs, obsClosers, err := observers(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, obsClosers...)
 	var routes []gateway.Route
 	for _, rv := range verifiers {
 		rc, required := rv.Config, rv.RequiredScopes
@@ -76,6 +81,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		MaxBodyBytes:                 cfg.MaxBodyBytes,
 		StreamKeepalive:              streamKeepalive(cfg),
 		Ready:                        keys,
+		Observers:                    obs,
 		Logger:                       log,
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
@@ -90,7 +91,14 @@ type Options struct {
 	After func(time.Duration) <-chan time.Time
 	// Ready gates /readyz; nil means always ready.
 	Ready ReadyChecker
-	// Logger receives access and rejection logs.
+	// Observers receive one event per request on an MCP route (metrics,
+	// the audit log, tracing); see internal/observe. None: nothing records.
+	Observers []observe.Observer
+	// ClientIP returns a request's client address (after trusted
+	// proxies); nil: the TCP peer's.
+	ClientIP func(*http.Request) string
+	// Logger receives server errors (and, at debug level, one access line
+	// per request); decisions go to Observers, not here.
 	Logger *slog.Logger
 }
 
@@ -100,6 +108,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	origins *originPolicy
+	hub     *observe.Hub
 }
 
 // New builds the routes. It returns an error for a route whose resource
@@ -118,7 +127,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{echo: echo.New(), opts: opts, log: opts.Logger, origins: origins}
+	s := &Server{echo: echo.New(), opts: opts, log: opts.Logger, origins: origins, hub: observe.NewHub(opts.Observers...)}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.httpError
 	s.echo.Use(s.accessLog)
@@ -158,34 +167,16 @@ func (s *Server) addRoute(r Route) error {
 		Verify:           verifyFunc(r.Verifier),
 		ResourceMetadata: metaURL,
 		Scopes:           r.RequiredScopes,
-		OnError: func(req *http.Request, e *bearer.Error, cause error) {
-			s.log.LogAttrs(req.Context(), slog.LevelInfo, "request rejected",
-				slog.String("path", req.URL.Path), slog.Int("status", e.Status),
-				slog.String("error", e.Code), slog.Any("cause", cause))
-		},
+		OnError:          recordRefusal,
 	})
-	// Origin first (403 before anything else), then the token, then the one
+	// The observe record first (every outcome is recorded), Origin next
+	// (403 before anything else), then the token, then the one
 	// read of the body, then keep-alives on event streams, for every route
 	// kind.
 	ka := keepAlive{every: s.opts.StreamKeepalive, now: s.opts.Now, after: s.opts.After}
-	h := s.origins.wrap(authz(call.Read(s.opts.MaxBodyBytes, ka.wrap(r.Handler))))
+	h := s.observed(r.Path, s.origins.wrap(authz(call.Read(s.opts.MaxBodyBytes, ka.wrap(r.Handler)))))
 	s.echo.Any(r.Path, echo.WrapHandler(h))
 	return nil
-}
-
-// verifyFunc adapts a TokenVerifier to the pkg/bearer middleware, mapping
-// key unavailability to 503 (fail closed, but honest about why).
-func verifyFunc(v TokenVerifier) bearer.VerifyFunc {
-	return func(ctx context.Context, raw string) (bearer.Token, error) {
-		p, err := v.Verify(ctx, raw)
-		if errors.Is(err, authn.ErrKeysUnavailable) {
-			return nil, fmt.Errorf("%w: %w", bearer.ErrUnavailable, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return p, nil
-	}
 }
 
 func (s *Server) readyz(c echo.Context) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 )
 
 // corsAllowHeaders are the request headers MCP clients send (MCP transports;
@@ -61,6 +62,7 @@ func (p *originPolicy) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if !p.allows(origin) {
+			observe.Deny(r.Context(), observe.ReasonOrigin, "Origin not allowed")
 			// The MCP transport lets this 403 carry a JSON-RPC error with no id.
 			mcpwire.WriteError(w, mcpwire.Errorf(http.StatusForbidden, mcpwire.CodeServerError, nil, "Origin not allowed"))
 			return

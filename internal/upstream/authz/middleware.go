@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
@@ -189,8 +191,7 @@ func (m *Middleware) post(w http.ResponseWriter, r *http.Request, next http.Hand
 	}
 	if denied {
 		scopes := union(slices.Clone(m.o.RequiredScopes), needed)
-		m.log.LogAttrs(r.Context(), slog.LevelInfo, "operation refused: insufficient scope",
-			slog.String("path", r.URL.Path), slog.Any("scopes", scopes))
+		observe.Deny(r.Context(), observe.ReasonScope, "insufficient scope: needs "+strings.Join(scopes, " "))
 		m.o.Deny(w, r, scopes)
 		return
 	}
@@ -255,8 +256,7 @@ func (m *Middleware) rulesFor(k kind) rules {
 }
 
 func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *mcpwire.Error) {
-	m.log.LogAttrs(r.Context(), slog.LevelInfo, "request refused",
-		slog.String("path", r.URL.Path), slog.Int("status", e.Status), slog.Int("code", e.Code), slog.String("reason", e.Message))
+	observe.Deny(r.Context(), observe.ReasonInvalidRequest, e.Message)
 	mcpwire.WriteError(w, e)
 }
 

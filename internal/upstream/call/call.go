@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -77,15 +78,22 @@ func Read(maxBody int64, next http.Handler) http.Handler {
 		}
 		raw, err := readBody(r, maxBody)
 		if err != nil {
+			reason := observe.ReasonInvalidRequest
+			if err.Status == http.StatusRequestEntityTooLarge {
+				reason = observe.ReasonBodyTooLarge
+			}
+			observe.Deny(r.Context(), reason, err.Message)
 			mcpwire.WriteError(w, err)
 			return
 		}
 		body, perr := mcpwire.ParseBody(raw)
 		if perr != nil {
+			observe.Deny(r.Context(), observe.ReasonInvalidRequest, perr.Message)
 			mcpwire.WriteError(w, perr)
 			return
 		}
 		c.Body = body
+		observe.SetOperations(r.Context(), Operations(body))
 		r2 := r.WithContext(With(r.Context(), c))
 		r2.Body = io.NopCloser(bytes.NewReader(raw))
 		r2.ContentLength = int64(len(raw))
@@ -114,4 +122,23 @@ func readBody(r *http.Request, max int64) ([]byte, *mcpwire.Error) {
 		return nil, tooLarge
 	}
 	return raw, nil
+}
+
+// Operations lists what body's messages are for observers: each message's
+// method and, for tools/call and prompts/get, the name, for
+// resources/read and resources/subscribe the URI (a missing or non-string
+// member gives ""; authorization refuses those, not this).
+func Operations(body *mcpwire.Body) []observe.Operation {
+	ops := make([]observe.Operation, 0, len(body.Messages))
+	for _, m := range body.Messages {
+		op := observe.Operation{Method: m.Method}
+		switch m.Method {
+		case "tools/call", "prompts/get":
+			op.Name, _ = m.ParamString("name")
+		case "resources/read", "resources/subscribe":
+			op.Name, _ = m.ParamString("uri")
+		}
+		ops = append(ops, op)
+	}
+	return ops
 }
