@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/tlsserve"
 )
 
 // HTTP server bounds of `mcp-dcr serve`.
@@ -43,7 +45,11 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			return a.serve(cmd.Context(), h, func(addr string) {
-				fmt.Fprintf(cmd.OutOrStdout(), "mcp-dcr listening on http://%s (issuer %s)\n", addr, cfg.PublicURL)
+				scheme := "http"
+				if cfg.TLSCertFile != "" {
+					scheme = "https"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "mcp-dcr listening on %s://%s (issuer %s)\n", scheme, addr, cfg.PublicURL)
 			})
 		},
 	}
@@ -59,16 +65,30 @@ func (a *app) serve(ctx context.Context, h http.Handler, ready func(addr string)
 		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           tlsserve.HSTS(strings.HasPrefix(a.cfg.PublicURL, "https://"), h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
+	if a.cfg.TLSCertFile != "" {
+		r, err := tlsserve.NewReloader(tlsserve.Options{CertFile: a.cfg.TLSCertFile, KeyFile: a.cfg.TLSKeyFile, Logger: a.log})
+		if err != nil {
+			_ = l.Close()
+			return err
+		}
+		srv.TLSConfig = r.Config()
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	a.log.Info("mcp-dcr: serving", "listen", l.Addr().String(), "public_url", a.cfg.PublicURL, "cimd", a.cfg.CIMD())
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(l, "", "")
+			return
+		}
+		errc <- srv.Serve(l)
+	}()
+	a.log.Info("mcp-dcr: serving", "listen", l.Addr().String(), "tls", srv.TLSConfig != nil, "public_url", a.cfg.PublicURL, "cimd", a.cfg.CIMD())
 	ready(l.Addr().String())
 	select {
 	case err := <-errc:

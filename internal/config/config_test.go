@@ -79,6 +79,16 @@ func TestValidateProblems(t *testing.T) {
 		}, "routes[1].path"},
 		{"bad authorization server", func(c *Config) { c.AuthorizationServers = []string{"not a url"} }, "authorization_servers[0]"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level:"},
+		{"tls cert without key", func(c *Config) { c.TLSCertFile = "/etc/tls/cert.pem" }, "tls_key_file: is required with tls_cert_file"},
+		{"tls key without cert", func(c *Config) { c.TLSKeyFile = "/etc/tls/key.pem" }, "tls_cert_file: is required with tls_key_file"},
+		{"metrics_listen not host:port", func(c *Config) { c.MetricsListen = "9090" }, "metrics_listen:"},
+		{"metrics_listen on listen", func(c *Config) { c.MetricsListen = c.Listen }, "metrics_listen:"},
+		{"body_read_timeout too long", func(c *Config) { c.BodyReadTimeout = time.Hour }, "body_read_timeout:"},
+		{"negative burst", func(c *Config) { c.RateLimitPerPrincipalBurst = -1 }, "rate_limit_per_principal_burst:"},
+		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }, "trusted_proxies:"},
+		{"per-principal processes above the route's", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "srv", MaxProcesses: 2, MaxProcessesPerPrincipal: 3}}
+		}, "routes[0].max_processes_per_principal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +112,12 @@ func TestValidateAccepts(t *testing.T) {
 		{"localhost public url", func(c *Config) { c.PublicURL = "http://localhost:8080" }},
 		{"insecure switch", func(c *Config) { c.Issuer = "http://idp.lab"; c.InsecureAllowHTTPIssuer = true }},
 		{"stream keepalive disabled", func(c *Config) { c.StreamKeepalive = ptr(time.Duration(0)) }},
+		{"http public url with the insecure switch", func(c *Config) {
+			c.PublicURL, c.InsecureAllowHTTPPublicURL = "http://gateway.lab:8080", true
+		}},
+		{"tls files", func(c *Config) { c.TLSCertFile, c.TLSKeyFile = "/etc/tls/cert.pem", "/etc/tls/key.pem" }},
+		{"trusted proxies", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/16", "192.0.2.7", "2001:db8::/32"} }},
+		{"rate limits disabled", func(c *Config) { c.RateLimitPerIP, c.RateLimitPerPrincipal = -1, -1 }},
 		// Cognito access tokens with resource binding carry aud: no allowlist needed.
 		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }},
 		{"cognito with client ids", func(c *Config) { c.Provider = "cognito"; c.AllowedClientIDs = []string{"abc"} }},
