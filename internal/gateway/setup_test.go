@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
@@ -45,6 +46,9 @@ type envOpts struct {
 	required []string
 	noStart  bool // do not load keys before serving
 	origins  []string
+	// handler, when set, serves the route instead of the counting stand-in.
+	handler   http.Handler
+	observers []observe.Observer
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -77,6 +81,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.builtin {
 		h = upstream.NewBuiltin(upstream.BuiltinOptions{Version: "test"})
 	}
+	if o.handler != nil {
+		h = o.handler
+	}
 	if o.required == nil {
 		o.required = []string{"mcp:read"}
 	}
@@ -87,6 +94,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		AllowedOrigins:       o.origins,
 		MaxBodyBytes:         64 << 10,
 		Ready:                keys,
+		Observers:            o.observers,
 		Routes: []gateway.Route{{
 			Path: "/mcp", Verifier: v, RequiredScopes: o.required,
 			ScopesSupported: append(append([]string{}, o.required...), "mcp:write", "offline_access"), Handler: h,

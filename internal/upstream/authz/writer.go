@@ -53,6 +53,9 @@ type filterWriter struct {
 	failID json.RawMessage // the id a JSON 502 answers (one request)
 	cancel context.CancelFunc
 	log    func(msg string, err error)
+	// failed records the failure on the request's observe record (nil:
+	// not recorded); detail is the message the client gets.
+	failed func(detail string)
 
 	mode   writerMode
 	status int
@@ -195,6 +198,7 @@ func (f *filterWriter) finish() {
 func (f *filterWriter) failJSON(msg string, err error) {
 	f.mode = modeFailed
 	f.log(msg, err)
+	f.recordFailure()
 	f.cancel()
 	mcpwire.WriteError(f.w, &mcpwire.Error{Status: http.StatusBadGateway, Code: mcpwire.CodeInternalError,
 		ID: f.failID, Message: errUnauthorizable.Error()})
@@ -205,6 +209,7 @@ func (f *filterWriter) failJSON(msg string, err error) {
 func (f *filterWriter) failStream(err error) {
 	f.mode = modeFailed
 	f.log("upstream event could not be authorized; stream ended", err)
+	f.recordFailure()
 	f.cancel()
 	if f.a.requests != nil {
 		for _, id := range f.a.unanswered(f.order) {
@@ -215,4 +220,13 @@ func (f *filterWriter) failStream(err error) {
 		}
 	}
 	f.flush()
+}
+
+// recordFailure records that the upstream's answer was not forwarded
+// (observe.ReasonUpstream). The log line beside it is the operator's
+// account of what the upstream sent; the record is the decision.
+func (f *filterWriter) recordFailure() {
+	if f.failed != nil {
+		f.failed(errUnauthorizable.Error())
+	}
 }
