@@ -74,6 +74,8 @@ func TestValidateProblems(t *testing.T) {
 		{"route path with dots", func(c *Config) { c.Routes = []Route{{Path: "/mcp/../admin"}} }, "routes[0].path"},
 		{"route path relative", func(c *Config) { c.Routes = []Route{{Path: "mcp", Upstream: "builtin"}} }, "routes[0].path"},
 		{"route path reserved", func(c *Config) { c.Routes = []Route{{Path: "/.well-known/x", Upstream: "builtin"}} }, "reserved"},
+		{"route path /metrics", func(c *Config) { c.Routes = []Route{{Path: "/metrics", Upstream: "builtin"}} }, "reserved"},
+		{"route path /metrics/", func(c *Config) { c.Routes = []Route{{Path: "/metrics/", Upstream: "builtin"}} }, "reserved"},
 		{"route duplicate", func(c *Config) {
 			c.Routes = []Route{{Path: "/mcp", Upstream: "builtin"}, {Path: "/mcp/", Upstream: "builtin"}}
 		}, "routes[1].path"},
@@ -118,6 +120,11 @@ func TestValidateAccepts(t *testing.T) {
 		{"tls files", func(c *Config) { c.TLSCertFile, c.TLSKeyFile = "/etc/tls/cert.pem", "/etc/tls/key.pem" }},
 		{"trusted proxies", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/16", "192.0.2.7", "2001:db8::/32"} }},
 		{"rate limits disabled", func(c *Config) { c.RateLimitPerIP, c.RateLimitPerPrincipal = -1, -1 }},
+		// The per-principal default never exceeds a smaller max_processes.
+		{"two processes", func(c *Config) {
+			c.Routes = []Route{{Path: "/mcp", Upstream: "srv", MaxProcesses: 2}}
+			c.ApplyDefaults()
+		}},
 		// Cognito access tokens with resource binding carry aud: no allowlist needed.
 		{"cognito without client ids", func(c *Config) { c.Provider = "cognito" }},
 		{"cognito with client ids", func(c *Config) { c.Provider = "cognito"; c.AllowedClientIDs = []string{"abc"} }},

@@ -124,11 +124,11 @@ func (r *Route) applyDefaults() {
 	if r.MaxStreamsPerPrincipal == 0 {
 		r.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
 	}
-	if r.MaxProcessesPerPrincipal == 0 {
-		r.MaxProcessesPerPrincipal = DefaultMaxProcessesPerPrincipal
-	}
 	if r.MaxProcesses == 0 {
 		r.MaxProcesses = 16
+	}
+	if r.MaxProcessesPerPrincipal == 0 {
+		r.MaxProcessesPerPrincipal = min(DefaultMaxProcessesPerPrincipal, r.MaxProcesses)
 	}
 }
 
@@ -139,7 +139,7 @@ func (c *Config) validateRoutes(bad func(key, format string, args ...any)) {
 		switch {
 		case !strings.HasPrefix(r.Path, "/"):
 			bad(key+".path", "%q must start with /", r.Path)
-		case strings.HasPrefix(r.Path, "/.well-known"), r.Path == "/healthz", r.Path == "/readyz":
+		case strings.HasPrefix(r.Path, "/.well-known"), r.Path == "/healthz", r.Path == "/readyz", strings.TrimSuffix(r.Path, "/") == "/metrics":
 			bad(key+".path", "%q is reserved", r.Path)
 		case strings.ContainsAny(r.Path, "?#*:{}") || strings.Contains(r.Path, "//") || path.Clean(r.Path) != strings.TrimSuffix(r.Path, "/") && r.Path != "/":
 			bad(key+".path", "%q must be a plain path", r.Path)
