@@ -26,7 +26,7 @@ func gcCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := wire(cmd.Context(), cfg)
+			a, err := wire(cmd.Context(), cfg, nil)
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cognito/cognitotest"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // result is what the function posted back for one invocation.
@@ -117,7 +118,7 @@ func TestLambdaHost(t *testing.T) {
 
 	rt, addr := newFakeRuntime(t)
 	started := time.Now()
-	testenv.Start(t, testenv.ProcessSpec{Name: "lambda", Path: bin, Env: []string{
+	proc := testenv.Start(t, testenv.ProcessSpec{Name: "lambda", Path: bin, Env: []string{
 		"AWS_LAMBDA_RUNTIME_API=" + addr,
 		"MCPDCR_PUBLIC_URL=https://dcr.example.com",
 		"MCPDCR_REGION=" + cognitotest.Region,
@@ -167,6 +168,7 @@ func TestLambdaHost(t *testing.T) {
 	if r = rt.invoke(t, "req-3", readEvent(t, "scheduled.json")); r.error || string(r.body) != `{"status":"ok"}` {
 		t.Fatalf("scheduled gc: %s", r.body)
 	}
+	wantEMF(t, proc)
 	t.Logf("Lambda binary: %.1f MiB; process start to first response (cold start incl. one ListResourceServers call): %s",
 		float64(st.Size())/(1<<20), firstResponse.Round(time.Millisecond))
 }
@@ -190,4 +192,32 @@ func writeConfig(t *testing.T, endpoint, pool string) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// wantEMF checks the function's stdout: CloudWatch EMF lines only, each
+// valid, among them the two registrations (the same public metadata:
+// created, then reused), the Cognito call that made the app client and
+// the requests by endpoint and status.
+func wantEMF(t *testing.T, proc *testenv.Process) {
+	t.Helper()
+	stdout := testkit.StringerFunc(proc.Stdout)
+	for _, w := range []string{
+		`"mcpdcr_registrations_total":1,"reason":"none","result":"created"`,
+		`"mcpdcr_registrations_total":1,"reason":"none","result":"reused"`,
+		`"mcpdcr_cognito_calls_total":1,"op":"CreateUserPoolClient","result":"ok"`,
+		`"endpoint":"metadata","mcpdcr_requests_total":1,"status":"200"`,
+		`"endpoint":"register","mcpdcr_requests_total":1,"status":"201"`,
+	} {
+		testkit.WaitContains(t, stdout, w, testkit.DefaultTimeout)
+	}
+	if n := strings.Count(proc.Stdout(), `"result":"created"`); n != 1 {
+		t.Errorf("%d registrations created on stdout, want 1", n)
+	}
+	out := proc.Stdout()
+	out = out[:strings.LastIndex(out, "\n")+1] // whole lines only
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if _, err := testkit.CheckEMF([]byte(line)); err != nil {
+			t.Errorf("stdout line is not valid EMF: %v\n%s", err, line)
+		}
+	}
 }

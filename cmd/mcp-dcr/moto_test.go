@@ -109,6 +109,11 @@ log_level: warn
 		t.Fatalf("read: %v", read)
 	}
 	getJSON(t, "DELETE", base+"/register/"+id, "", rat, http.StatusNoContent, nil)
+	wantMetrics(t, base+"/metrics",
+		`mcpdcr_registrations_total{reason="none",result="created"} 2`, // authorizeAgainstMoto registered one
+		`mcpdcr_cognito_calls_total{op="CreateUserPoolClient",result="ok"}`,
+		`mcpdcr_cognito_calls_total{op="DeleteUserPoolClient",result="ok"} 1`,
+		`mcpdcr_requests_total{endpoint="register_manage",status="204"} 1`)
 	_, err = api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool), ClientId: aws.String(id)})
 	var nf *types.ResourceNotFoundException
 	if !errors.As(err, &nf) {
@@ -202,5 +207,31 @@ func authorizeAgainstMoto(t *testing.T, base string, api *cip.Client, pool strin
 	d, err := api.DescribeUserPoolClient(context.Background(), &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool), ClientId: aws.String(id)})
 	if err != nil || fmt.Sprint(d.UserPoolClient.CallbackURLs) != "[http://localhost/callback "+ru+"]" {
 		t.Fatalf("Cognito callback URLs: %v %v", d.UserPoolClient.CallbackURLs, err)
+	}
+}
+
+// wantMetrics scrapes url until its text has every series in want (the
+// request counter is written as the handler returns, possibly just after
+// the client has its answer).
+func wantMetrics(t *testing.T, url string, want ...string) {
+	t.Helper()
+	var text string
+	ok := testkit.Poll(testkit.DefaultTimeout, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		text = string(b)
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				return false
+			}
+		}
+		return true
+	})
+	if !ok {
+		t.Fatalf("%s lacks one of %q:\n%s", url, want, text)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dcrmetrics"
 	"github.com/mcp-gateway/mcp-gateway/internal/tlsserve"
 )
 
@@ -36,11 +37,16 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := wire(cmd.Context(), cfg)
+			m := dcrmetrics.NewPrometheus()
+			a, err := wire(cmd.Context(), cfg, m)
 			if err != nil {
 				return err
 			}
-			h, err := a.handler()
+			api, err := a.handler()
+			if err != nil {
+				return err
+			}
+			h, err := a.exposeMetrics(cmd.Context(), api, m.Handler())
 			if err != nil {
 				return err
 			}
@@ -80,15 +86,16 @@ func (a *app) serve(ctx context.Context, h http.Handler, ready func(addr string)
 		}
 		srv.TLSConfig = r.Config()
 	}
+	useTLS := srv.TLSConfig != nil // read before Serve: ServeTLS writes the field
 	errc := make(chan error, 1)
 	go func() {
-		if srv.TLSConfig != nil {
+		if useTLS {
 			errc <- srv.ServeTLS(l, "", "")
 			return
 		}
 		errc <- srv.Serve(l)
 	}()
-	a.log.Info("mcp-dcr: serving", "listen", l.Addr().String(), "tls", srv.TLSConfig != nil, "public_url", a.cfg.PublicURL, "cimd", a.cfg.CIMD())
+	a.log.Info("mcp-dcr: serving", "listen", l.Addr().String(), "tls", useTLS, "public_url", a.cfg.PublicURL, "cimd", a.cfg.CIMD())
 	ready(l.Addr().String())
 	select {
 	case err := <-errc:

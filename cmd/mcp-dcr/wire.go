@@ -27,6 +27,9 @@ type app struct {
 	dynamo  *dynamodb.Client
 	service *dcr.Service
 	policy  dcr.Policy
+	// metrics receives the service's measurements (Prometheus for serve,
+	// EMF under Lambda, none for gc).
+	metrics dcr.Metrics
 }
 
 // wireAWS loads the AWS configuration and builds the DynamoDB client (all
@@ -43,11 +46,14 @@ func wireAWS(ctx context.Context, cfg *config.DCR) (*app, *cip.Client, error) {
 // wire builds the registration service: awsconf -> Cognito adapter and
 // DynamoDB store -> policy (allowed scopes default to the pool's
 // resource-server scopes plus openid, read once here) -> dcr.Service.
-func wire(ctx context.Context, cfg *config.DCR) (*app, error) {
+// m (nil: none) receives the measurements of the Cognito adapter and,
+// through handler, of the HTTP face and the CIMD fetcher.
+func wire(ctx context.Context, cfg *config.DCR, m dcr.Metrics) (*app, error) {
 	a, cognitoAPI, err := wireAWS(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	a.metrics = m
 	apps, err := cognito.New(cognitoAPI, cognito.Options{
 		UserPoolID:                 cfg.UserPoolID,
 		SupportedIdentityProviders: cfg.SupportedIdentityProviders,
@@ -57,6 +63,7 @@ func wire(ctx context.Context, cfg *config.DCR) (*app, error) {
 		RefreshTokenRotation:       cfg.RefreshTokenRotation,
 		RefreshTokenRotationGrace:  cfg.RefreshTokenRotationGrace,
 		ManagedLoginBranding:       cfg.Branding(),
+		Metrics:                    m,
 	})
 	if err != nil {
 		return nil, err
@@ -139,12 +146,13 @@ func (a *app) handler() (*httpapi.Handler, error) {
 		TrustForwardedFor:  cfg.TrustForwardedFor,
 		Retryable:          func(err error) bool { return errors.Is(err, cognito.ErrThrottled) },
 		Logger:             a.log,
+		Metrics:            a.metrics,
 
 		AllowClientCredentials: a.policy.AllowClientCredentials,
 	}
 	if cfg.CIMD() {
 		b, err := cimd.NewBridge(cimd.BridgeOptions{
-			Fetcher:       cimd.NewFetcher(cimd.FetcherOptions{InsecureAllowLoopback: cfg.InsecureCIMDAllowLoopback}),
+			Fetcher:       cimd.NewFetcher(cimd.FetcherOptions{InsecureAllowLoopback: cfg.InsecureCIMDAllowLoopback, Metrics: a.metrics}),
 			Registrar:     a.service,
 			CognitoDomain: cfg.CognitoDomain,
 			Logger:        a.log,

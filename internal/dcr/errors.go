@@ -55,10 +55,11 @@ func errBadRegistrationToken() *bearer.Error {
 // clients already exist: 503 temporarily_unavailable. It is not the client's
 // fault (so not 400/403), and it clears when registrations expire and
 // `mcp-dcr gc` removes them or an operator raises the ceiling.
-func errCeiling(limit int) *bearer.Error {
-	return &bearer.Error{Status: http.StatusServiceUnavailable, Code: bearer.CodeUnavailable,
+// It carries the metric reason quota (see [RegistrationOutcome]).
+func errCeiling(limit int) error {
+	return withReason(ReasonQuota, &bearer.Error{Status: http.StatusServiceUnavailable, Code: bearer.CodeUnavailable,
 		Description: fmt.Sprintf("registration limit reached: this service allows at most %d registered clients "+
-			"(kept below the Cognito app-client quota); retry later or ask the operator", limit)}
+			"(kept below the Cognito app-client quota); retry later or ask the operator", limit)})
 }
 
 // errConcurrentUpdate answers an RFC 7592 update that lost a race twice, or
@@ -90,4 +91,27 @@ func serverError(desc string, cause error) error {
 	}
 	pub := &bearer.Error{Status: http.StatusInternalServerError, Code: CodeServerError, Description: desc}
 	return fmt.Errorf("%w: %w", pub, cause)
+}
+
+// reasonError attaches a metric reason (ReasonQuota, ReasonCognito,
+// ReasonStore) to err where the failure is known; it changes neither the
+// text nor what errors.Is and errors.As find.
+type reasonError struct {
+	reason string
+	err    error
+}
+
+func (e *reasonError) Error() string { return e.err.Error() }
+func (e *reasonError) Unwrap() error { return e.err }
+
+// withReason marks err with a metric reason.
+func withReason(reason string, err error) error { return &reasonError{reason: reason, err: err} }
+
+// failureReason returns the metric reason attached to err, or "".
+func failureReason(err error) string {
+	var re *reasonError
+	if errors.As(err, &re) {
+		return re.reason
+	}
+	return ""
 }

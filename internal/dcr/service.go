@@ -128,7 +128,7 @@ func (s *Service) Register(ctx context.Context, md ClientMetadata) (*Result, err
 func (s *Service) create(ctx context.Context, spec AppClientSpec, reg *Registration, gate WriteGate) (string, error) {
 	count, err := s.store.Count(ctx)
 	if err != nil {
-		return "", serverError("could not count registrations", fmt.Errorf("count registrations: %w", err))
+		return "", serverError("could not count registrations", withReason(ReasonStore, fmt.Errorf("count registrations: %w", err)))
 	}
 	if count >= s.rules.MaxRegistrations {
 		s.log.Warn("dcr: registration refused at the ceiling", "count", count, "max_registrations", s.rules.MaxRegistrations)
@@ -140,7 +140,7 @@ func (s *Service) create(ctx context.Context, spec AppClientSpec, reg *Registrat
 	}
 	id, secret, err := s.apps.Create(ctx, spec)
 	if err != nil {
-		return "", serverError("could not create the app client", fmt.Errorf("create app client %q: %w", spec.Name, err))
+		return "", serverError("could not create the app client", withReason(ReasonCognito, fmt.Errorf("create app client %q: %w", spec.Name, err)))
 	}
 	now := s.now().UTC()
 	reg.ClientID, reg.CreatedAt, reg.Version = id, now, 1
@@ -153,10 +153,10 @@ func (s *Service) create(ctx context.Context, spec AppClientSpec, reg *Registrat
 		if delErr := s.apps.Delete(cctx, id); delErr != nil {
 			s.log.Error("dcr: store write failed and the app client could not be deleted: orphaned app client",
 				"client_id", id, "store_error", err, "delete_error", delErr)
-			return "", serverError("could not store the registration", fmt.Errorf("store registration %s: %w (and delete app client: %w)", id, err, delErr))
+			return "", serverError("could not store the registration", withReason(ReasonStore, fmt.Errorf("store registration %s: %w (and delete app client: %w)", id, err, delErr)))
 		}
 		s.log.Error("dcr: store write failed; app client deleted", "client_id", id, "store_error", err)
-		return "", serverError("could not store the registration", fmt.Errorf("store registration %s: %w", id, err))
+		return "", serverError("could not store the registration", withReason(ReasonStore, fmt.Errorf("store registration %s: %w", id, err)))
 	}
 	s.log.Info("dcr: client registered", "client_id", id, "client_name", reg.CognitoClientName,
 		"source", reg.Source, "auth_method", reg.Metadata.TokenEndpointAuthMethod, "scopes", reg.Scopes)
@@ -170,7 +170,7 @@ func (s *Service) findLive(ctx context.Context, hash string) (*Registration, err
 	case errors.Is(err, ErrNotFound):
 		return nil, nil
 	case err != nil:
-		return nil, serverError("could not look up registrations", fmt.Errorf("find registration by metadata hash: %w", err))
+		return nil, serverError("could not look up registrations", withReason(ReasonStore, fmt.Errorf("find registration by metadata hash: %w", err)))
 	case s.expired(reg):
 		return nil, nil
 	}

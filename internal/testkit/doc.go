@@ -1,6 +1,6 @@
 // Package testkit is the one shared test-support kit of this module: golden
-// files, a fake clock, a goroutine-safe buffer, condition waiters and a
-// goroutine-leak check. It uses only the standard library and is meant to
+// files, a fake clock, a goroutine-safe buffer, condition waiters, a
+// goroutine-leak check and a check of CloudWatch EMF lines. It uses only the standard library and is meant to
 // be imported from _test.go files (and test-helper packages) only.
 //
 // The rule it serves: tests must not depend on timing. Inject a Clock where

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
@@ -28,6 +29,7 @@ var ErrForbiddenAddress = errors.New("address is not a public unicast address")
 type fetchError struct {
 	public *bearer.Error
 	cause  error
+	kind   string // a dcr.CIMD* metric result; "" before a fetch
 }
 
 func (e *fetchError) Error() string {
@@ -46,11 +48,29 @@ func (e *fetchError) Unwrap() []error {
 
 // invalidClient builds the 401 invalid_client (RFC 6749 §5.2) that Fetch
 // returns, with a description safe to show and the cause kept for logs.
-func invalidClient(desc string, cause error) error {
+func invalidClient(desc string, cause error) error { return failed("", desc, cause) }
+
+// failed is invalidClient for a failed fetch, with its metric result kind
+// (a dcr.CIMD* value; "" for a refusal before any fetch).
+func failed(kind, desc string, cause error) error {
 	return &fetchError{
 		public: &bearer.Error{Status: http.StatusUnauthorized, Code: codeInvalidClient, Description: desc},
 		cause:  cause,
+		kind:   kind,
 	}
+}
+
+// fetchResult is the dcr.Metrics.CIMDFetch result of a fetch that
+// returned err.
+func fetchResult(err error) string {
+	var fe *fetchError
+	switch {
+	case err == nil:
+		return dcr.CIMDFetched
+	case errors.As(err, &fe) && fe.kind != "":
+		return fe.kind
+	}
+	return dcr.CIMDUnclassified
 }
 
 // publicError returns the *bearer.Error inside err, or nil.

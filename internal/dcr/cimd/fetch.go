@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
@@ -51,6 +52,9 @@ type FetcherOptions struct {
 	// LookupIP resolves host names (tests); the system resolver when nil.
 	// Every address it returns is checked by the SSRF guard.
 	LookupIP func(ctx context.Context, host string) ([]net.IP, error)
+	// Metrics counts every cache hit and every fetch by its result
+	// (dcr.Metrics.CIMDFetch); none when nil.
+	Metrics dcr.Metrics
 }
 
 // Document is a fetched and checked client metadata document (CIMD draft
@@ -78,6 +82,7 @@ type Fetcher struct {
 	now      func() time.Time
 	cache    *docCache // nil: no caching
 	group    singleflight.Group
+	metrics  dcr.Metrics
 }
 
 // NewFetcher builds a Fetcher whose HTTP client uses no proxy (the
@@ -85,7 +90,7 @@ type Fetcher struct {
 // address check), follows no redirects (CIMD draft §5), requires TLS 1.2 or
 // later, and dials only through the SSRF guard.
 func NewFetcher(o FetcherOptions) *Fetcher {
-	f := &Fetcher{maxBytes: o.MaxBytes, timeout: o.Timeout, now: o.Now}
+	f := &Fetcher{maxBytes: o.MaxBytes, timeout: o.Timeout, now: o.Now, metrics: dcr.OrNop(o.Metrics)}
 	if f.maxBytes <= 0 {
 		f.maxBytes = DefaultMaxBytes
 	}
@@ -132,8 +137,9 @@ func NewFetcher(o FetcherOptions) *Fetcher {
 // a description safe to show, and the cause (errors.Is; ErrForbiddenAddress
 // for the SSRF guard). Checked here: the URL rules of parseClientID; a 200
 // answer without redirects; Content-Type application/json or
-// application/*+json; the size cap; a JSON object whose client_id equals
-// clientID exactly; a non-empty redirect_uris of non-empty strings;
+// application/*+json; the size cap; a JSON object that names no top-level
+// member twice, also in another case (see distinctMembers), whose client_id
+// equals clientID exactly; a non-empty redirect_uris of non-empty strings;
 // token_endpoint_auth_method absent or "none"; no client_secret or
 // client_secret_expires_at. NOT checked here (the Registrar applies the DCR
 // rules): redirect URI schemes and policy, grant and response types, scope,
@@ -147,13 +153,16 @@ func (f *Fetcher) Fetch(ctx context.Context, clientID string) (*Document, error)
 	}
 	if f.cache != nil {
 		if d := f.cache.get(clientID, f.now()); d != nil {
+			f.metrics.CIMDFetch(dcr.CIMDCacheHit)
 			return d, nil
 		}
 	}
 	ch := f.group.DoChan(clientID, func() (any, error) {
 		// Detached from the first caller's cancellation: others may wait
 		// on the same fetch. Still bounded by f.timeout.
-		return f.fetch(context.WithoutCancel(ctx), clientID)
+		doc, err := f.fetch(context.WithoutCancel(ctx), clientID)
+		f.metrics.CIMDFetch(fetchResult(err))
+		return doc, err
 	})
 	select {
 	case <-ctx.Done():
@@ -172,16 +181,16 @@ func (f *Fetcher) fetch(ctx context.Context, clientID string) (*Document, error)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientID, nil)
 	if err != nil {
-		return nil, invalidClient("client_id is not a valid URL", err)
+		return nil, failed(dcr.CIMDInvalid, "client_id is not a valid URL", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "mcp-dcr-cimd/1")
 	resp, err := f.client.Do(req)
 	if err != nil {
 		if errors.Is(err, ErrForbiddenAddress) {
-			return nil, invalidClient("client_id host is not a public address", err)
+			return nil, failed(dcr.CIMDForbidden, "client_id host is not a public address", err)
 		}
-		return nil, invalidClient("client metadata document could not be fetched", err)
+		return nil, failed(dcr.CIMDUnreachable, "client metadata document could not be fetched", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -190,24 +199,24 @@ func (f *Fetcher) fetch(ctx context.Context, clientID string) (*Document, error)
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			desc = "client metadata document redirects; redirects are not followed"
 		}
-		return nil, invalidClient(desc, fmt.Errorf("HTTP %d", resp.StatusCode))
+		return nil, failed(dcr.CIMDBadStatus, desc, fmt.Errorf("HTTP %d", resp.StatusCode))
 	}
 	if !jsonType(resp.Header.Get("Content-Type")) {
-		return nil, invalidClient("client metadata document is not application/json", nil)
+		return nil, failed(dcr.CIMDInvalid, "client metadata document is not application/json", nil)
 	}
 	if resp.ContentLength > f.maxBytes {
-		return nil, invalidClient("client metadata document is too large", nil)
+		return nil, failed(dcr.CIMDTooLarge, "client metadata document is too large", nil)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
 	if err != nil {
-		return nil, invalidClient("client metadata document could not be read", err)
+		return nil, failed(dcr.CIMDUnreachable, "client metadata document could not be read", err)
 	}
 	if int64(len(body)) > f.maxBytes {
-		return nil, invalidClient("client metadata document is too large", nil)
+		return nil, failed(dcr.CIMDTooLarge, "client metadata document is too large", nil)
 	}
 	md, err := parseDocument(body, clientID)
 	if err != nil {
-		return nil, invalidClient(err.Error(), nil)
+		return nil, failed(dcr.CIMDInvalid, err.Error(), nil)
 	}
 	now := f.now()
 	doc := &Document{ClientID: clientID, Metadata: md, FetchedAt: now}
@@ -246,6 +255,9 @@ func parseDocument(body []byte, clientID string) (oauthmeta.ClientMetadata, erro
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return oauthmeta.ClientMetadata{}, errors.New("client metadata document has trailing data")
+	}
+	if !distinctMembers(body) {
+		return oauthmeta.ClientMetadata{}, errors.New("client metadata document names a member twice (names that differ only in case count as one)")
 	}
 	md := raw.ClientMetadata
 	switch {

@@ -78,6 +78,10 @@ type Options struct {
 	// that Cognito accepts that list (only on paper; moto ignores it).
 	RefreshTokenRotation      bool
 	RefreshTokenRotationGrace time.Duration
+	// Metrics times every Cognito API call (dcr.Metrics.CognitoCall);
+	// none when nil. Now is its clock; time.Now when nil.
+	Metrics dcr.Metrics
+	Now     func() time.Time
 }
 
 // Clients creates and manages Cognito app clients in one pool.
@@ -130,7 +134,7 @@ func New(api API, o Options) (*Clients, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Clients{api: api, opts: o}, nil
+	return &Clients{api: measure(api, o.Metrics, o.Now), opts: o}, nil
 }
 
 // config is the desired app-client configuration: the spec plus the baseline.

@@ -107,6 +107,9 @@ type Options struct {
 	// Logger gets one line per registration change and every server error
 	// (never secrets); discarded when nil.
 	Logger *slog.Logger
+	// Metrics counts requests by endpoint and status, registration
+	// outcomes and rate-limit refusals; discarded when nil.
+	Metrics dcr.Metrics
 }
 
 // Handler serves the registration service's routes. It is safe for
@@ -117,6 +120,7 @@ type Handler struct {
 	metaPath map[string]bool
 	limiter  *limiter
 	log      *slog.Logger
+	metrics  dcr.Metrics
 
 	scopesMu  sync.Mutex
 	scopes    []string
@@ -170,12 +174,17 @@ func New(o Options) (*Handler, error) {
 		meta[wk+base] = true
 		meta[base+wk] = true
 	}
-	return &Handler{opts: o, base: base, metaPath: meta, log: log,
+	return &Handler{opts: o, base: base, metaPath: meta, log: log, metrics: dcr.OrNop(o.Metrics),
 		limiter: newLimiter(o.RateLimit, o.RateBurst, o.Now)}, nil
 }
 
-// ServeHTTP routes a request. Panics are answered 500 server_error.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP routes a request and counts it (Metrics.Request) by endpoint
+// and the status it was answered with. Panics are answered 500
+// server_error.
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+	endpoint := dcr.EndpointOther
+	defer func() { h.metrics.Request(endpoint, w.status) }()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -188,6 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	path := r.URL.EscapedPath()
 	if h.metaPath[path] {
+		endpoint = dcr.EndpointMetadata
 		h.serveMetadata(w, r)
 		return
 	}
@@ -196,8 +206,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == "/register":
+		endpoint = dcr.EndpointRegister
 		h.serveRegister(w, r)
 	case strings.HasPrefix(path, "/register/"):
+		endpoint = dcr.EndpointRegisterManage
 		id, err := url.PathUnescape(strings.TrimPrefix(path, "/register/"))
 		if err != nil || id == "" || strings.Contains(id, "/") {
 			notFound(w)
@@ -205,9 +217,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.serveClient(w, r, id)
 	case path == "/authorize" && h.opts.Bridge != nil:
-		h.opts.Bridge.Authorize(w, r, writeThrottle{h})
+		endpoint = dcr.EndpointAuthorize
+		h.opts.Bridge.Authorize(w, r, writeThrottle{h, endpoint})
 	case path == "/token" && h.opts.Bridge != nil:
-		h.opts.Bridge.Token(w, r, writeThrottle{h})
+		endpoint = dcr.EndpointToken
+		h.opts.Bridge.Token(w, r, writeThrottle{h, endpoint})
 	default:
 		notFound(w)
 	}
@@ -257,3 +271,26 @@ func writeError(w http.ResponseWriter, be *bearer.Error) {
 	}
 	bearer.WriteJSON(w, be)
 }
+
+// statusWriter remembers the status a handler answered with, for
+// Metrics.Request (200 when it wrote no header). Unwrap lets
+// http.ResponseController reach the connection's writer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote && code >= 200 {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -76,13 +76,15 @@ func (l *limiter) sweep(now time.Time) bool {
 	return len(l.buckets) < n
 }
 
-// allow applies the rate limit to r; when refused it writes 429 with
-// Retry-After (whole seconds, at least 1) and {"error":"slow_down"}.
-func (h *Handler) allow(w http.ResponseWriter, r *http.Request) bool {
+// allow applies the rate limit to r; when refused it counts
+// Metrics.RateLimited(endpoint) and writes 429 with Retry-After (whole
+// seconds, at least 1) and {"error":"slow_down"}.
+func (h *Handler) allow(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	ok, wait := h.limiter.take(h.source(r))
 	if ok {
 		return true
 	}
+	h.metrics.RateLimited(endpoint)
 	secs := int(math.Ceil(wait.Seconds()))
 	if secs < 1 {
 		secs = 1
@@ -97,14 +99,22 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request) bool {
 // /authorize and /token: every Cognito write their requests cause (an app
 // client created or updated for a metadata document, a loopback callback
 // URL added or refreshed) spends a token of the same bucket as
-// registration, keyed by the same source.
-type writeThrottle struct{ h *Handler }
+// registration, keyed by the same source. Refusals are counted as
+// Metrics.RateLimited of the request's endpoint.
+type writeThrottle struct {
+	h        *Handler
+	endpoint string
+}
 
 var _ cimd.Throttle = writeThrottle{}
 
 // AllowWrite spends one token of r's source.
 func (t writeThrottle) AllowWrite(r *http.Request) (bool, time.Duration) {
-	return t.h.limiter.take(t.h.source(r))
+	ok, wait := t.h.limiter.take(t.h.source(r))
+	if !ok {
+		t.h.metrics.RateLimited(t.endpoint)
+	}
+	return ok, wait
 }
 
 // source names the client for rate limiting: the first X-Forwarded-For hop

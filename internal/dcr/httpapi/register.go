@@ -23,6 +23,8 @@ import (
 // application/json (415), body size (413), JSON syntax (400
 // invalid_client_metadata), then the service's rules. Success is 201 with
 // the §3.2.1 client information response and Cache-Control: no-store.
+// Every POST's outcome is counted (Metrics.Registration, see
+// dcr.RegistrationOutcome), the refusals before the service included.
 // Software statements (§2.3) are NOT supported: the member is ignored.
 func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
 	registrationCORS(w)
@@ -35,21 +37,25 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "POST, OPTIONS")
 		return
 	}
-	if !h.allow(w, r) {
+	if !h.allow(w, r, dcr.EndpointRegister) {
+		h.metrics.Registration(dcr.ResultRefused, dcr.ReasonRateLimited)
 		return
 	}
 	if h.opts.InitialAccessToken != "" {
 		if be := h.checkInitialAccessToken(r); be != nil {
+			h.metrics.Registration(dcr.RegistrationOutcome(nil, be))
 			writeError(w, be)
 			return
 		}
 	}
 	var md oauthmeta.ClientMetadata
 	if be := h.decodeJSON(w, r, &md); be != nil {
+		h.metrics.Registration(dcr.RegistrationOutcome(nil, be))
 		writeError(w, be)
 		return
 	}
 	res, err := h.opts.Service.Register(r.Context(), md)
+	h.metrics.Registration(dcr.RegistrationOutcome(res, err))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -93,7 +99,7 @@ func (h *Handler) serveClient(w http.ResponseWriter, r *http.Request, clientID s
 		methodNotAllowed(w, "GET, PUT, DELETE, OPTIONS")
 		return
 	}
-	if !h.allow(w, r) {
+	if !h.allow(w, r, dcr.EndpointRegisterManage) {
 		return
 	}
 	rat, be := bearer.ExtractToken(r)
