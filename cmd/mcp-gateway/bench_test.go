@@ -54,6 +54,9 @@ func BenchmarkGatewayToolsCall(b *testing.B) {
 	b.Setenv("BENCH_IDENTITY_KEY", "0123456789abcdef0123456789abcdef")
 	cfg := &config.Config{Listen: ln.Addr().String(), PublicURL: public, Issuer: iss.URL, Provider: "generic",
 		RequiredScopes: []string{"mcp:read"}, LogLevel: "error",
+		// One principal from one address at full speed: the rate limits
+		// would measure themselves.
+		RateLimitPerIP: -1, RateLimitPerPrincipal: -1,
 		Routes: []config.Route{{Path: "/mcp", Upstream: up.URL, MaxStreamsPerPrincipal: 1024,
 			ToolScopes: map[string][]string{"admin_*": {"mcp:admin"}},
 			Identity:   "hmac", IdentityKeyEnv: "BENCH_IDENTITY_KEY"}}}

@@ -62,8 +62,7 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 		}
 		p, err := httpproxy.New(httpproxy.Options{
 			URL: rc.Upstream, Transport: rc.Transport, RouteID: rc.Path, SessionKey: key,
-			Timeout: rc.Timeout, MaxStreamsPerPrincipal: rc.MaxStreamsPerPrincipal,
-			Identity: inj, Logger: log,
+			Timeout: rc.Timeout, Identity: inj, Logger: log,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -72,6 +71,7 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 	case config.KindStdio:
 		s, err := stdio.New(stdio.Options{
 			Command: rc.Command(), Env: rc.Env, Dir: rc.Dir, MaxProcesses: rc.MaxProcesses,
+			MaxProcessesPerPrincipal: rc.MaxProcessesPerPrincipal, Timeout: rc.Timeout,
 			Identity: identity.ForStdio(rc.Identity), Logger: log,
 		})
 		if err != nil {

@@ -93,8 +93,12 @@ func newEnv(t *testing.T, o envOpts) *env {
 		ResourceName:         "Test Gateway",
 		AllowedOrigins:       o.origins,
 		MaxBodyBytes:         64 << 10,
-		Ready:                keys,
-		Observers:            o.observers,
+		// These tests send many requests from one address and principal;
+		// the rate limits have their own tests (limits_test.go).
+		RateLimitPerIP:        gateway.RateLimit{Rate: -1},
+		RateLimitPerPrincipal: gateway.RateLimit{Rate: -1},
+		Ready:                 keys,
+		Observers:             o.observers,
 		Routes: []gateway.Route{{
 			Path: "/mcp", Verifier: v, RequiredScopes: o.required,
 			ScopesSupported: append(append([]string{}, o.required...), "mcp:write", "offline_access"), Handler: h,

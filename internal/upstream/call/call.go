@@ -4,8 +4,9 @@
 // built-in server, identity injection): the one accessor for both, so
 // that the body is read once, capped once and parsed once.
 //
-// [Read] is the front: it runs after the bearer middleware stored the
-// verified token. It does not check the token, Origin, scopes or the
+// [Read] (and [ReadWithin], which bounds the time the body may take) is
+// the front: it runs after the bearer middleware stored the verified
+// token. It does not check the token, Origin, scopes or the
 // MCP-Protocol-Version header.
 package call
 
@@ -14,7 +15,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
@@ -65,8 +69,20 @@ func principalOf(ctx context.Context) *authn.Principal {
 // request whose context carries the [Call] and whose Body replays the same
 // bytes (for handlers, such as the go-sdk's, that read it themselves). GET
 // and DELETE carry a Call without a body. The principal comes from the
-// bearer token in the request context.
-func Read(maxBody int64, next http.Handler) http.Handler {
+// bearer token in the request context. It sets no deadline: see
+// [ReadWithin].
+func Read(maxBody int64, next http.Handler) http.Handler { return ReadWithin(maxBody, 0, next) }
+
+// ReadWithin is [Read] with a deadline: when timeout > 0 the whole POST
+// body must arrive within timeout of the request reaching it, or the
+// request gets 408 with a JSON-RPC error (-32000) and its connection is
+// closed, so that a client trickling its body cannot hold a connection
+// and a goroutine for long. The deadline is the connection's read
+// deadline, set through http.ResponseController (every writer wrapping
+// w must Unwrap to the connection's; if none supports it the request
+// fails closed with 500), and cleared once the body has been read, so
+// that long responses and streams are not cut.
+func ReadWithin(maxBody int64, timeout time.Duration, next http.Handler) http.Handler {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
@@ -76,15 +92,32 @@ func Read(maxBody int64, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(With(r.Context(), c)))
 			return
 		}
+		rc := http.NewResponseController(w)
+		if timeout > 0 {
+			if err := rc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+				observe.Failed(r.Context(), observe.ReasonBodyTimeout, "request body deadline unavailable")
+				mcpwire.WriteError(w, mcpwire.Errorf(http.StatusInternalServerError, mcpwire.CodeInternalError, nil, "request body deadline unavailable"))
+				return
+			}
+		}
 		raw, err := readBody(r, maxBody)
 		if err != nil {
+			// The deadline stays: whatever the server still reads of this
+			// body on its way out stops at it.
 			reason := observe.ReasonInvalidRequest
-			if err.Status == http.StatusRequestEntityTooLarge {
+			switch err.Status {
+			case http.StatusRequestEntityTooLarge:
 				reason = observe.ReasonBodyTooLarge
+			case http.StatusRequestTimeout:
+				reason = observe.ReasonBodyTimeout
+				w.Header().Set("Connection", "close")
 			}
 			observe.Deny(r.Context(), reason, err.Message)
 			mcpwire.WriteError(w, err)
 			return
+		}
+		if timeout > 0 {
+			_ = rc.SetReadDeadline(time.Time{})
 		}
 		body, perr := mcpwire.ParseBody(raw)
 		if perr != nil {
@@ -116,12 +149,21 @@ func readBody(r *http.Request, max int64) ([]byte, *mcpwire.Error) {
 	switch {
 	case errors.As(err, &mbe):
 		return nil, tooLarge
+	case isTimeout(err):
+		return nil, mcpwire.Errorf(http.StatusRequestTimeout, mcpwire.CodeServerError, nil, "request body not received in time")
 	case err != nil:
 		return nil, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, nil, "reading the request body failed")
 	case int64(len(raw)) > max:
 		return nil, tooLarge
 	}
 	return raw, nil
+}
+
+// isTimeout reports a read that ended at its deadline (HTTP/1 returns the
+// connection's timeout, HTTP/2 os.ErrDeadlineExceeded).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Operations lists what body's messages are for observers: each message's

@@ -20,7 +20,7 @@ var directOpsPerSec float64
 func BenchmarkToolsCall(b *testing.B) {
 	srv := mcpServer(nil)
 	up := streamableUpstream(b, srv, true, nil)
-	p, err := New(Options{URL: up.URL, RouteID: "/mcp/bench", SessionKey: testKey, Identity: headerInjector{}, MaxStreamsPerPrincipal: 64})
+	p, err := New(Options{URL: up.URL, RouteID: "/mcp/bench", SessionKey: testKey, Identity: headerInjector{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -154,16 +154,16 @@ func (b *bridge) open(r *http.Request, pr *authn.Principal) (*bridgeSession, int
 	if full {
 		return nil, http.StatusServiceUnavailable, errors.New("bridge session cap reached")
 	}
-	// The session holds one of the principal's stream slots while it lives.
-	if !b.p.limiter.acquire(principalKey(pr)) {
-		return nil, http.StatusTooManyRequests, errors.New("stream cap reached")
+	// The session holds one of the principal's session slots while it lives.
+	if !b.p.owned.acquire(principalKey(pr)) {
+		return nil, http.StatusTooManyRequests, errors.New("per-principal session cap reached")
 	}
 	ctx, cancel := context.WithCancel(b.p.ctx)
 	stop := context.AfterFunc(r.Context(), cancel) // only while opening
 	defer stop()
 	fail := func(status int, err error) (*bridgeSession, int, error) {
 		cancel()
-		b.p.limiter.release(principalKey(pr))
+		b.p.owned.release(principalKey(pr))
 		return nil, status, err
 	}
 	var timedOut atomic.Bool
@@ -256,7 +256,7 @@ func (b *bridge) read(s *bridgeSession, rd *mcpwire.Reader, body io.ReadCloser) 
 		b.mu.Lock()
 		delete(b.sessions, s.id)
 		b.mu.Unlock()
-		b.p.limiter.release(s.owner)
+		b.p.owned.release(s.owner)
 		s.mu.Lock()
 		s.ended = true
 		s.mu.Unlock()

@@ -192,7 +192,7 @@ func TestBridgeOpenFailures(t *testing.T) {
 			if id, _, _ := rpcErr(t, body); string(id) != "1" {
 				t.Errorf("id %s", id)
 			}
-			if p.bridge.count() != 0 || p.limiter.inUse(testIssuer+"|alice") != 0 {
+			if p.bridge.count() != 0 || p.owned.inUse(testIssuer+"|alice") != 0 {
 				t.Error("failed open left state behind")
 			}
 		})

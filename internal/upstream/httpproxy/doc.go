@@ -147,10 +147,11 @@
 // Timeout bounds the wait for the upstream's response headers (504 after)
 // and the identity injector; streams then run until either side ends them,
 // the client disconnects (which cancels the upstream request) or
-// [Proxy.Close]. Each principal (issuer and subject) may have
-// MaxStreamsPerPrincipal requests and streams in flight (429 with
-// Retry-After beyond); an open bridge session counts as one stream.
-// MaxSessions caps bridge sessions (503 beyond). Upstream SSE events are
+// [Proxy.Close]. Requests and streams in flight per principal are capped
+// in front of the proxy, by the gateway (max_streams_per_principal, on
+// every route kind). Bridge sessions outlive requests: each principal
+// (issuer and subject) may have MaxSessionsPerPrincipal of them (429 with
+// Retry-After beyond), and MaxSessions caps them all (503 beyond). Upstream SSE events are
 // capped at mcpwire.DefaultMaxEventBytes; non-2xx upstream bodies at 64 KiB.
 //
 // Not checked here: Mcp-Method / Mcp-Name consistency with the body and

@@ -28,7 +28,7 @@ var (
 	errSessionRequired     = refusal{http.StatusBadRequest, mcpwire.CodeInvalidRequest, "Mcp-Session-Id is required"}
 	errDuplicateID         = refusal{http.StatusBadRequest, mcpwire.CodeInvalidRequest, "a request with this id is already in flight"}
 	errStreamOpen          = refusal{http.StatusConflict, mcpwire.CodeInvalidRequest, "a stream for this session is already open"}
-	errTooManyStreams      = refusal{http.StatusTooManyRequests, mcpwire.CodeServerError, "too many concurrent requests for this principal"}
+	errTooManyOwnSessions  = refusal{http.StatusTooManyRequests, mcpwire.CodeServerError, "too many sessions for this principal"}
 	errTooManySessions     = refusal{http.StatusServiceUnavailable, mcpwire.CodeServerError, "too many sessions"}
 	errShuttingDown        = refusal{http.StatusServiceUnavailable, mcpwire.CodeServerError, "gateway is shutting down"}
 	errMethodNotAllowed    = refusal{http.StatusMethodNotAllowed, mcpwire.CodeServerError, "method not allowed"}
@@ -61,7 +61,7 @@ func statusError(status int) refusal {
 	case http.StatusServiceUnavailable:
 		return errShuttingDown
 	case http.StatusTooManyRequests:
-		return errTooManyStreams
+		return errTooManyOwnSessions
 	case http.StatusInternalServerError:
 		return errNoIdentity
 	default:

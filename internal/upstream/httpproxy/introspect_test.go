@@ -8,7 +8,7 @@ func (b *bridge) count() int {
 }
 
 // inUse reports key's slots in use (tests).
-func (l *limiter) inUse(key string) int {
+func (l *sessionCap) inUse(key string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.n[key]

@@ -2,18 +2,19 @@ package httpproxy
 
 import "sync"
 
-// limiter counts concurrent streams per principal key. A non-positive max
-// disables it.
-type limiter struct {
+// sessionCap counts open bridge sessions per principal key
+// (MaxSessionsPerPrincipal). A non-positive max disables it. Its map holds
+// only keys with sessions open.
+type sessionCap struct {
 	max int
 	mu  sync.Mutex
 	n   map[string]int
 }
 
-func newLimiter(max int) *limiter { return &limiter{max: max, n: map[string]int{}} }
+func newSessionCap(max int) *sessionCap { return &sessionCap{max: max, n: map[string]int{}} }
 
 // acquire takes a slot for key, or reports false when key has max in use.
-func (l *limiter) acquire(key string) bool {
+func (l *sessionCap) acquire(key string) bool {
 	if l.max <= 0 {
 		return true
 	}
@@ -27,7 +28,7 @@ func (l *limiter) acquire(key string) bool {
 }
 
 // release returns a slot taken by acquire.
-func (l *limiter) release(key string) {
+func (l *sessionCap) release(key string) {
 	if l.max <= 0 {
 		return
 	}

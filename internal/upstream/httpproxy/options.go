@@ -28,19 +28,23 @@ const (
 
 // Defaults of [Options].
 const (
-	DefaultTimeout                = 60 * time.Second
-	DefaultMaxStreamsPerPrincipal = 16
-	DefaultSessionIdleTimeout     = 30 * time.Minute
-	DefaultMaxSessions            = 1024
+	DefaultTimeout            = 60 * time.Second
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	DefaultMaxSessions        = 1024
+	// DefaultMaxSessionsPerPrincipal keeps one caller from taking every
+	// bridge session (MaxSessions).
+	DefaultMaxSessionsPerPrincipal = 32
 	// MinSessionKeyBytes is the least SessionKey length (HMAC-SHA256 key
 	// strength, RFC 2104 §3).
 	MinSessionKeyBytes = 32
 )
 
 // Options configure [New]. Configuration keys map to them one to one
-// (config.Route: upstream, transport, timeout, max_streams_per_principal,
-// identity; the gateway's session_secret). Request bodies are capped and
-// parsed before the proxy, by call.Read (the gateway's max_body_bytes).
+// (config.Route: upstream, transport, timeout, identity; the gateway's
+// session_secret). Request bodies are capped and parsed before the proxy,
+// by call.Read (the gateway's max_body_bytes), and requests in flight per
+// principal are capped there too (max_streams_per_principal, for every
+// route kind).
 type Options struct {
 	// URL is the upstream MCP endpoint, http or https.
 	URL string
@@ -55,10 +59,6 @@ type Options struct {
 	// identity injector (default DefaultTimeout); streams then run until an
 	// end closes.
 	Timeout time.Duration
-	// MaxStreamsPerPrincipal caps concurrent in-flight requests and streams
-	// per principal (issuer|subject); beyond, 429 with Retry-After. Default
-	// DefaultMaxStreamsPerPrincipal; negative disables the cap.
-	MaxStreamsPerPrincipal int
 	// Identity sets what the upstream learns of the caller on every
 	// upstream request (MCP Security Best Practices §Token Passthrough: the
 	// client's token never passes), through identity.Outgoing. It is called
@@ -82,6 +82,11 @@ type Options struct {
 	// MaxSessions caps open bridge sessions (Transport "sse"); beyond, 503.
 	// Default DefaultMaxSessions.
 	MaxSessions int
+	// MaxSessionsPerPrincipal caps one principal's (issuer|subject) open
+	// bridge sessions, which outlive the requests the gateway's stream cap
+	// counts; beyond, 429 with Retry-After. Default
+	// DefaultMaxSessionsPerPrincipal; negative disables the cap.
+	MaxSessionsPerPrincipal int
 	// Logger receives upstream failures; default discards.
 	Logger *slog.Logger
 
@@ -108,13 +113,13 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // call.Read: a request without a principal, or a POST without a parsed
 // body, in its call.Call is refused (500, a wiring bug).
 type Proxy struct {
-	o       Options
-	target  *url.URL
-	client  *http.Client
-	log     *slog.Logger
-	codec   sessionCodec
-	limiter *limiter
-	bridge  *bridge
+	o      Options
+	target *url.URL
+	client *http.Client
+	log    *slog.Logger
+	codec  sessionCodec
+	owned  *sessionCap // bridge sessions per principal
+	bridge *bridge
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -153,9 +158,9 @@ func New(o Options) (*Proxy, error) {
 		return nil, errors.Join(errs...)
 	}
 	setDefault(&o.Timeout, DefaultTimeout)
-	setDefault(&o.MaxStreamsPerPrincipal, DefaultMaxStreamsPerPrincipal)
 	setDefault(&o.SessionIdleTimeout, DefaultSessionIdleTimeout)
 	setDefault(&o.MaxSessions, DefaultMaxSessions)
+	setDefault(&o.MaxSessionsPerPrincipal, DefaultMaxSessionsPerPrincipal)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -175,12 +180,12 @@ func New(o Options) (*Proxy, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
 		o: o, target: u, client: client,
-		log:     o.Logger.With(slog.String("route", o.RouteID), slog.String("upstream", u.Redacted())),
-		codec:   sessionCodec{key: append([]byte(nil), o.SessionKey...), route: o.RouteID},
-		limiter: newLimiter(o.MaxStreamsPerPrincipal),
-		ctx:     ctx, cancel: cancel,
+		log:   o.Logger.With(slog.String("route", o.RouteID), slog.String("upstream", u.Redacted())),
+		codec: sessionCodec{key: append([]byte(nil), o.SessionKey...), route: o.RouteID},
+		ctx:   ctx, cancel: cancel,
 	}
 	if o.Transport == TransportSSE {
+		p.owned = newSessionCap(o.MaxSessionsPerPrincipal)
 		p.bridge = newBridge(p)
 	}
 	return p, nil

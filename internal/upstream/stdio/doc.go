@@ -9,16 +9,46 @@
 // initialize POST that carries no Mcp-Session-Id; the gateway starts the
 // command, forwards the initialize, and answers with a new Mcp-Session-Id.
 // DELETE, an idle session (Options.IdleTimeout without any HTTP request in
-// flight), the process exiting, or [Server.Close] end the session and stop
-// its process. Why not one shared process: stdio servers are single-client by
+// flight), eviction by a newer session (see Limits), the process exiting,
+// or [Server.Close] end the session and stop its process. Why not one shared process: stdio servers are single-client by
 // design (one initialize, one capability negotiation, per-client state such
 // as subscriptions, roots, log level and request ids), and a session is bound
 // to the one principal that opened it, so one process per session also
 // isolates users from each other: the process's environment may carry the
 // caller's identity (Options.Identity) and never holds another user's data.
-// The cost is a process per session, capped by Options.MaxProcesses (beyond
-// it new sessions get 503 with Retry-After). Because each process talks to
-// exactly one client, JSON-RPC ids pass through unchanged.
+// The cost is a process per session, capped per route and per principal
+// (see Limits). Because each process talks to exactly one client, JSON-RPC
+// ids pass through unchanged.
+//
+// # Limits
+//
+// Options.MaxProcessesPerPrincipal (default 4) caps the sessions of one
+// principal (issuer and subject), Options.MaxProcesses (default 16) those of
+// the route. A session is idle while no HTTP request of it is in flight: a
+// ping or a call makes it busy only while it runs, so a client cannot keep
+// sessions out of reach by pinging them, while an open GET stream does keep
+// its session busy. An initialize of a principal at its own cap ends that
+// principal's least recently used idle session (by the last time a request
+// of it started or ended) and takes its place, or gets 429 with a JSON-RPC
+// error and Retry-After if all of them are busy. On a full route the
+// principal's own least recently used idle session goes first, then the
+// least recently used idle session of the principal holding the most
+// sessions, provided it holds more than the caller (so nobody can push out
+// a principal holding fewer sessions than they do); otherwise 503 with
+// Retry-After. The ended session's process is stopped before the new one
+// starts, so the caps hold for processes too, and its id then gets 404,
+// which tells its client to initialize again. Refusals are recorded on the
+// request's observe record (reason processes).
+//
+// Options.Timeout (the route's timeout, default 60s) bounds each POST with
+// requests until its answer starts, i.e. until the child sent the first
+// message for it (a progress notification counts). Past it, its requests
+// get a JSON-RPC error (-32603, with their ids) with HTTP 504, the child
+// gets notifications/cancelled for each, and the session goes on; an
+// answer the child still sends for them is dropped (a client that reuses
+// such an id before that answer came may get it instead). A stream that
+// has started is never cut. An initialize that times out is not cancelled
+// (the spec forbids it): its session is ended and its process stopped.
 //
 // # A faithful relay
 //

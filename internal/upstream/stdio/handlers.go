@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
@@ -118,24 +119,30 @@ func (srv *Server) initialize(w http.ResponseWriter, r *http.Request, p *authn.P
 			return
 		}
 	}
-	s, err := srv.reserve(owner(p))
+	s, victim, err := srv.reserve(owner(p))
 	if err != nil {
 		var busy *errBusy
 		errors.As(err, &busy)
-		writeBusy(w, id, busy)
+		writeBusy(w, r, id, busy)
 		return
+	}
+	defer s.leave() // reserve counted this request in flight
+	if victim != nil {
+		victim.log.Info("stdio upstream: idle session ended to make room for a new one")
+		victim.stop()
 	}
 	if err := srv.launch(s, ident); err != nil {
 		s.log.Warn("stdio upstream: cannot start process", "err", err)
+		observe.Failed(r.Context(), observe.ReasonUpstream, "upstream process could not be started")
+		observe.SetUpstream(r.Context(), 0, 0, "process")
 		mcpwire.WriteError(w, mcpwire.Errorf(http.StatusBadGateway, mcpwire.CodeInternalError, id, "upstream process could not be started"))
 		return
 	}
-	s.enter()
-	defer s.leave()
 	w.Header().Set(mcpwire.HeaderSessionID, s.id)
-	if !s.post(w, r, body, line) {
-		// Nobody else knows the session id: do not keep its process.
-		s.end(http.StatusNotFound, "the client left before initialize was answered")
+	if !s.post(w, r, body, line) || s.initTimedOut() {
+		// Nobody else knows the session id, or the child did not answer
+		// initialize in time: do not keep its process.
+		s.end(http.StatusNotFound, "the session was not initialized")
 		s.stop()
 	}
 }

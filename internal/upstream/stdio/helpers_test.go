@@ -19,6 +19,8 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe/observetest"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
@@ -73,6 +75,11 @@ type harness struct {
 	// clock is the Server's clock: restart backoffs, idle timeouts and
 	// resume windows move only when the test advances it.
 	clock *testkit.Clock
+	// rec records the observe events of every request.
+	rec *observetest.Recorder
+	// timers counts the Server's timer callbacks that have returned, by
+	// duration.
+	timers *firedTimers
 }
 
 // testEpoch starts the harness's fake clock.
@@ -148,13 +155,16 @@ func newHarness(t *testing.T, mutate func(*Options)) *harness {
 	if mutate != nil {
 		mutate(&o)
 	}
+	timers := &firedTimers{n: map[time.Duration]int{}}
+	o.afterFunc = timers.wrap(o.afterFunc)
 	logs := &testkit.SafeBuffer{}
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(front(srv))
+	rec := observetest.New()
+	hs := httptest.NewServer(observed(observe.NewHub(rec).WithClock(clock.Now), front(srv)))
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -165,7 +175,7 @@ func newHarness(t *testing.T, mutate func(*Options)) *harness {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &harness{srv: srv, url: hs.URL, log: logs, clock: clock}
+	return &harness{srv: srv, url: hs.URL, log: logs, clock: clock, rec: rec, timers: timers}
 }
 
 // httpClient is a client for subject whose idle connections are closed at

@@ -18,7 +18,8 @@ import (
 )
 
 // modeEnv selects what the re-executed test binary does: "server" runs the
-// test MCP server on stdin/stdout; "startcrash" exits at once.
+// test MCP server on stdin/stdout; "startcrash" exits at once; "mute"
+// logs each stdin line on stderr and never answers.
 const modeEnv = "STDIO_TEST_MODE"
 
 // TestMain lets the test binary double as a real stdio MCP server, so the
@@ -31,6 +32,12 @@ func TestMain(m *testing.M) {
 	case "startcrash":
 		fmt.Fprintln(os.Stderr, "test server failing at start")
 		os.Exit(3)
+	case "mute":
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			fmt.Fprintf(os.Stderr, "mute server read: %s\n", sc.Text())
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

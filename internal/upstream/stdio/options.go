@@ -18,6 +18,9 @@ const (
 	DefaultStopTimeout     = 5 * time.Second
 	DefaultResumeWindow    = 30 * time.Second
 	DefaultMaxMessageBytes = 16 << 20
+
+	DefaultMaxProcessesPerPrincipal = 4
+	DefaultTimeout                  = 60 * time.Second
 )
 
 // stableRun is how long a process must have run for its exit to count as an
@@ -35,9 +38,26 @@ type Options struct {
 	Env map[string]string
 	// Dir is the child's working directory ("" = the gateway's).
 	Dir string
-	// MaxProcesses caps live processes, i.e. sessions (default 16); an
-	// initialize beyond it gets 503 with a JSON-RPC error and Retry-After.
+	// MaxProcesses caps live processes, i.e. sessions (default 16). An
+	// initialize beyond it ends an idle session to make room: the caller's
+	// own least recently used one, else the least recently used one of the
+	// principal holding the most sessions (more than the caller holds); if
+	// none qualifies it gets 503 with a JSON-RPC error and Retry-After.
 	MaxProcesses int
+	// MaxProcessesPerPrincipal caps the sessions of one principal (issuer
+	// and subject; default 4, at most MaxProcesses). An initialize beyond it
+	// ends that principal's least recently used idle session (no HTTP
+	// request of it in flight: a session pinged now and then is idle
+	// between pings), or gets 429 with a JSON-RPC error and Retry-After if
+	// all of them are busy.
+	MaxProcessesPerPrincipal int
+	// Timeout bounds each POST with requests until its answer starts, i.e.
+	// until the child sent the first message for it (default 60s). Past
+	// it the requests get a JSON-RPC error (HTTP 504 if nothing was sent
+	// yet) and the child gets notifications/cancelled for them (not for
+	// initialize, which the session then ends). A stream that has started
+	// is never cut.
+	Timeout time.Duration
 	// IdleTimeout stops a session's process after this long without any
 	// HTTP request of the session in flight (default 10m). An open GET
 	// stream counts as a request in flight.
@@ -87,7 +107,7 @@ func (o *Options) applyDefaults() error {
 	if len(o.Command) == 0 || o.Command[0] == "" {
 		return errors.New("stdio: Options.Command is empty")
 	}
-	if o.MaxProcesses < 0 || o.IdleTimeout < 0 || o.RestartBackoff < 0 || o.StopTimeout < 0 || o.MaxMessageBytes < 0 {
+	if o.MaxProcesses < 0 || o.MaxProcessesPerPrincipal < 0 || o.Timeout < 0 || o.IdleTimeout < 0 || o.RestartBackoff < 0 || o.StopTimeout < 0 || o.MaxMessageBytes < 0 {
 		return errors.New("stdio: limits and durations in Options must not be negative (except ResumeWindow)")
 	}
 	def := func(v *time.Duration, d time.Duration) {
@@ -98,6 +118,13 @@ func (o *Options) applyDefaults() error {
 	if o.MaxProcesses == 0 {
 		o.MaxProcesses = DefaultMaxProcesses
 	}
+	if o.MaxProcessesPerPrincipal == 0 {
+		o.MaxProcessesPerPrincipal = min(DefaultMaxProcessesPerPrincipal, o.MaxProcesses)
+	}
+	if o.MaxProcessesPerPrincipal > o.MaxProcesses {
+		return errors.New("stdio: Options.MaxProcessesPerPrincipal is above MaxProcesses")
+	}
+	def(&o.Timeout, DefaultTimeout)
 	def(&o.IdleTimeout, DefaultIdleTimeout)
 	def(&o.RestartBackoff, DefaultRestartBackoff)
 	def(&o.StopTimeout, DefaultStopTimeout)

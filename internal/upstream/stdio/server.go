@@ -2,14 +2,15 @@ package stdio
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 )
 
 // Server is the Streamable HTTP handler of one stdio route: it runs one
@@ -27,6 +28,9 @@ type Server struct {
 	closed       bool
 	failures     int       // consecutive process failures
 	backoffUntil time.Time // no new process before this
+
+	// useSeq orders session activity (session.lastUse) for eviction.
+	useSeq atomic.Uint64
 
 	starting sync.WaitGroup // sessions whose process is being started
 	wg       sync.WaitGroup // goroutines of processes and cancellations
@@ -88,32 +92,43 @@ func (srv *Server) remove(s *session) {
 	}
 }
 
-// errBusy is an initialize refused for capacity or backoff; retryAfter is
-// in whole seconds.
+// errBusy is an initialize refused for capacity or backoff, answered with
+// status (503 unless set) and Retry-After (whole seconds). A refusal for a
+// process cap (reason observe.ReasonProcesses) is recorded as denied, the
+// others (shutdown, backoff) as failed.
 type errBusy struct {
 	msg        string
 	retryAfter int
+	status     int
+	reason     observe.Reason
 }
 
 func (e *errBusy) Error() string { return e.msg }
 
-// reserve admits a new session or says why not.
-func (srv *Server) reserve(owner string) (*session, error) {
+// reserve admits a new session for owner, or says why not. It may end an
+// idle session to make room (see makeRoomLocked): the caller must stop
+// that victim's process before it launches the new one, so that the
+// number of processes stays within MaxProcesses. The new session counts
+// the initialize as a request in flight: the caller calls leave.
+func (srv *Server) reserve(owner string) (s, victim *session, err error) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	switch {
 	case srv.closed:
-		return nil, &errBusy{"the gateway is shutting down", 5}
+		return nil, nil, &errBusy{msg: "the gateway is shutting down", retryAfter: 5, reason: observe.ReasonUnavailable}
 	case srv.o.now().Before(srv.backoffUntil):
 		wait := srv.backoffUntil.Sub(srv.o.now()).Seconds()
-		return nil, &errBusy{"the upstream process keeps failing; retrying after a backoff", int(math.Ceil(wait))}
-	case len(srv.sessions) >= srv.o.MaxProcesses:
-		return nil, &errBusy{fmt.Sprintf("this route runs at most %d upstream processes", srv.o.MaxProcesses), 1}
+		return nil, nil, &errBusy{msg: "the upstream process keeps failing; retrying after a backoff", retryAfter: int(math.Ceil(wait)), reason: observe.ReasonUpstream}
 	}
-	s := newSession(srv, owner)
+	if victim, err = srv.makeRoomLocked(owner); err != nil {
+		return nil, nil, err
+	}
+	s = newSession(srv, owner)
+	s.active = 1
+	s.lastUse = srv.useSeq.Add(1)
 	srv.sessions[s.id] = s
 	srv.starting.Add(1)
-	return s, nil
+	return s, victim, nil
 }
 
 // launch starts the process of a reserved session with ident (the
@@ -176,7 +191,18 @@ func (srv *Server) recordExit(crashed, answered bool, uptime time.Duration) {
 	srv.backoffUntil = srv.o.now().Add(d)
 }
 
-func writeBusy(w http.ResponseWriter, id []byte, e *errBusy) {
+// writeBusy answers a refused initialize and records the refusal on the
+// request's observe record.
+func writeBusy(w http.ResponseWriter, r *http.Request, id []byte, e *errBusy) {
+	if e.reason == observe.ReasonProcesses {
+		observe.Deny(r.Context(), e.reason, e.msg)
+	} else {
+		observe.Failed(r.Context(), e.reason, e.msg)
+	}
+	status := e.status
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
 	w.Header().Set("Retry-After", strconv.Itoa(max(e.retryAfter, 1)))
-	mcpwire.WriteError(w, mcpwire.Errorf(http.StatusServiceUnavailable, mcpwire.CodeServerError, id, "%s", e.msg))
+	mcpwire.WriteError(w, mcpwire.Errorf(status, mcpwire.CodeServerError, id, "%s", e.msg))
 }

@@ -225,12 +225,13 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
-// TestMaxProcesses proves the process cap: the initialize beyond it gets
-// 503 with Retry-After and a JSON-RPC error (golden body).
+// TestMaxProcesses proves the process cap: with no session idle, the
+// initialize beyond it gets 503 with Retry-After and a JSON-RPC error
+// (golden body).
 func TestMaxProcesses(t *testing.T) {
 	testkit.CheckGoroutines(t)
 	h := newHarness(t, func(o *Options) { o.MaxProcesses = 1 })
-	h.connect(t, "alice", nil, nil)
+	h.holdBusy(t, "alice", h.openIdle(t, "alice"))
 	resp := h.rawPost(t, context.Background(), "bob", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, nil)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)

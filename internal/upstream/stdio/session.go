@@ -22,12 +22,14 @@ type session struct {
 	version    string      // protocol version the child answered initialize with
 	initID     mcpwire.Key // key of the initialize request's id
 	answered   bool        // the child answered initialize
+	initLate   bool        // Options.Timeout passed before it did
 	streams    map[string]*stream
 	byRequest  map[mcpwire.Key]*stream // request id key -> stream awaiting it
 	byToken    map[mcpwire.Key]*stream // progress token key -> stream
 	standalone *stream
 	seq        uint64
-	active     int // HTTP requests of this session in flight
+	active     int    // HTTP requests of this session in flight
+	lastUse    uint64 // Server.useSeq when a request last entered or left
 	idle       timer
 	ended      bool
 	endStatus  int
@@ -178,10 +180,13 @@ func (s *session) post(w http.ResponseWriter, r *http.Request, body *mcpwire.Bod
 		}
 		st.attached = true
 		s.streams[st.id] = st
+		s.armDeadlineLocked(st)
 	}
 	proc := s.proc
 	s.mu.Unlock()
 
+	line, w, endUpstream := upstreamPhase(w, r, line)
+	defer endUpstream()
 	if err := proc.write(line); err != nil {
 		s.log.Warn("stdio upstream: write failed", "err", err)
 		if st != nil {
@@ -211,9 +216,7 @@ func (s *session) forgetLocked(st *stream) {
 		}
 	}
 	s.unregisterTokensLocked(st)
-	if st.timer != nil {
-		st.timer.Stop()
-	}
+	st.stopTimers()
 	delete(s.streams, st.id)
 }
 
@@ -248,15 +251,22 @@ func (s *session) expireLocked(st *stream) {
 		cancels = append(cancels, mcpwire.CancelledNotification(raw, "the client disconnected"))
 	}
 	s.forgetLocked(st)
-	if len(cancels) == 0 || s.proc == nil {
+	s.sendLocked(cancels)
+}
+
+// sendLocked writes msgs to the child from a goroutine of its own, so
+// that the caller (holding s.mu) does not wait for a child that does not
+// read; it stops at the first failed write.
+func (s *session) sendLocked(msgs [][]byte) {
+	if len(msgs) == 0 || s.proc == nil {
 		return
 	}
 	proc := s.proc
 	s.srv.wg.Add(1)
 	go func() {
 		defer s.srv.wg.Done()
-		for _, c := range cancels {
-			if err := proc.write(c); err != nil {
+		for _, m := range msgs {
+			if err := proc.write(m); err != nil {
 				return
 			}
 		}
@@ -304,6 +314,7 @@ func (s *session) enter() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.active++
+	s.lastUse = s.srv.useSeq.Add(1)
 	if s.idle != nil {
 		s.idle.Stop()
 		s.idle = nil
@@ -314,6 +325,7 @@ func (s *session) leave() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.active--
+	s.lastUse = s.srv.useSeq.Add(1)
 	if s.active > 0 || s.ended {
 		return
 	}
@@ -335,9 +347,18 @@ func (s *session) leave() {
 // nothing from the child yet is answered with.
 func (s *session) end(status int, reason string) {
 	s.mu.Lock()
+	ended := s.endLocked(status, reason)
+	s.mu.Unlock()
+	if ended {
+		s.srv.remove(s)
+	}
+}
+
+// endLocked is end without leaving the server's table; it reports false
+// if the session had already ended.
+func (s *session) endLocked(status int, reason string) bool {
 	if s.ended {
-		s.mu.Unlock()
-		return
+		return false
 	}
 	s.ended = true
 	s.endStatus = status
@@ -346,9 +367,7 @@ func (s *session) end(status int, reason string) {
 			st.appendLocked(mcpwire.ErrorBody(raw, mcpwire.CodeInternalError, reason, nil), false)
 		}
 		clear(st.pending)
-		if st.timer != nil {
-			st.timer.Stop()
-		}
+		st.stopTimers()
 	}
 	clear(s.byRequest)
 	clear(s.byToken)
@@ -356,8 +375,7 @@ func (s *session) end(status int, reason string) {
 		s.idle.Stop()
 	}
 	close(s.done)
-	s.mu.Unlock()
-	s.srv.remove(s)
+	return true
 }
 
 // stop stops the process (if it was started) and waits for it.

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 )
 
 // Retention of one stream's events for Last-Event-ID resumption and for
@@ -41,6 +43,20 @@ type stream struct {
 	attached bool          // an HTTP response is writing this stream
 	wake     chan struct{}
 	timer    timer // resume window after a disconnect
+	// deadline is Options.Timeout from opened (POST streams); timedOut:
+	// it passed before the child sent anything for the stream.
+	deadline timer
+	opened   time.Time
+	timedOut bool
+}
+
+// stopTimers stops the stream's resume-window and deadline timers.
+func (st *stream) stopTimers() {
+	for _, t := range []timer{st.timer, st.deadline} {
+		if t != nil {
+			t.Stop()
+		}
+	}
 }
 
 func newStream(id string, standalone bool, seq uint64) *stream {
@@ -101,7 +117,8 @@ func parseEventID(s string) (streamID string, idx int, ok bool) {
 // (then the stream is detached and kept for resumption). Response headers
 // are written with the first event, so that a request whose session ends
 // before the child wrote anything for it gets an HTTP error status instead
-// (endStatus: 502 after a crash) with the JSON-RPC error(s) as the body.
+// (endStatus: 502 after a crash; 504 when Options.Timeout passed first)
+// with the JSON-RPC error(s) as the body.
 // A GET (eager) gets its headers and an SSE comment at once: clients wait
 // for them before they go on. It reports false if the client went away
 // first.
@@ -121,14 +138,22 @@ func (s *session) serveStream(w http.ResponseWriter, r *http.Request, st *stream
 		ended := s.ended
 		status := s.endStatus
 		fromChild := st.upstream
+		timedOut := st.timedOut
 		s.mu.Unlock()
 
-		if !wrote && ended && fromChild == 0 && !st.standalone {
+		if !wrote && !st.standalone && (timedOut || ended && fromChild == 0) {
 			s.forget(st)
+			if timedOut {
+				status = http.StatusGatewayTimeout
+			}
+			s.recordFailure(r, st, status)
 			writeJSONMessages(w, status, evs)
 			return true
 		}
 		if !wrote && (len(evs) > 0 || complete || ended) {
+			if !eager && !st.standalone {
+				observe.SetUpstream(r.Context(), 0, s.srv.o.now().Sub(st.opened), "")
+			}
 			writeSSEHeader(w)
 			wrote = true
 		}
