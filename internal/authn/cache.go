@@ -3,6 +3,7 @@ package authn
 import (
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,25 @@ type tokenCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
 	m   map[[sha256.Size]byte]cacheEntry
+
+	hits, misses atomic.Uint64
+}
+
+// CacheStats counts lookups in a Verifier's verified-token cache
+// (Verifier.CacheStats), for the mcpgw_token_cache_hits_total and
+// mcpgw_token_cache_misses_total metrics. A miss is a token not cached or
+// whose entry had expired; tokens over MaxTokenBytes are refused before
+// the cache is consulted and count as neither.
+type CacheStats struct {
+	Hits, Misses uint64
+}
+
+// stats returns the counts (zero for a disabled cache).
+func (c *tokenCache) stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load()}
 }
 
 type cacheEntry struct {
@@ -47,12 +67,15 @@ func (c *tokenCache) get(raw string, now time.Time) (*Principal, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if !ok {
+		c.misses.Add(1)
 		return nil, false
 	}
 	if !now.Before(e.until) {
 		delete(c.m, k)
+		c.misses.Add(1)
 		return nil, false
 	}
+	c.hits.Add(1)
 	return e.p, true
 }
 

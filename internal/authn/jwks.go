@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -15,8 +16,9 @@ const minRSABits = 2048
 
 // keySnapshot is an immutable view of one successful JWKS load.
 type keySnapshot struct {
-	byKID map[string]jwk.Key
-	all   []jwk.Key
+	byKID  map[string]jwk.Key
+	all    []jwk.Key
+	loaded time.Time // when it was fetched (KeySet.LoadedAt)
 }
 
 // find returns the key for kid. An empty kid matches only when the set

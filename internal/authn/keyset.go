@@ -65,6 +65,8 @@ type KeySet struct {
 	fetches atomic.Int64
 	started atomic.Bool
 	sf      singleflight.Group
+	// loads and failures count refresh outcomes (see FetchResults).
+	loads, failures atomic.Int64
 
 	mu        sync.Mutex
 	jwksURI   string
@@ -160,6 +162,32 @@ func (k *KeySet) JWKSURI() string {
 // discovery), for tests and metrics.
 func (k *KeySet) Fetches() int64 { return k.fetches.Load() }
 
+// FetchResults counts refreshes (initial, periodic and on-demand; not
+// those skipped by MinRefreshInterval) by outcome, for the
+// mcpgw_jwks_fetches_total metric: ok replaced the cached keys; failed
+// did not (discovery failed, the JWKS request failed, or the set had no
+// usable key). The key set does not send conditional requests, so there
+// is no "not modified" outcome.
+func (k *KeySet) FetchResults() (ok, failed int64) { return k.loads.Load(), k.failures.Load() }
+
+// Len returns the number of usable keys cached (0 before the first
+// successful load).
+func (k *KeySet) Len() int {
+	if snap := k.keys.Load(); snap != nil {
+		return len(snap.all)
+	}
+	return 0
+}
+
+// LoadedAt returns when the cached keys were fetched (by the Now clock),
+// or the zero time before the first successful load.
+func (k *KeySet) LoadedAt() time.Time {
+	if snap := k.keys.Load(); snap != nil {
+		return snap.loaded
+	}
+	return time.Time{}
+}
+
 // errRateLimited means an on-demand refresh was skipped.
 var errRateLimited = errors.New("JWKS refresh rate-limited")
 
@@ -219,6 +247,7 @@ func (k *KeySet) refresh(ctx context.Context, limited bool) error {
 		var err error
 		if jwksURI, err = k.discover(ctx); err != nil {
 			k.log.Warn("authn: issuer discovery failed", "issuer", k.opts.Issuer, "error", err)
+			k.failures.Add(1)
 			return err
 		}
 		k.mu.Lock()
@@ -235,11 +264,14 @@ func (k *KeySet) refresh(ctx context.Context, limited bool) error {
 			k.log.Debug("authn: JWKS key skipped", "jwks_uri", jwksURI, "reason", s)
 		}
 		if err == nil {
+			snap.loaded = k.opts.Now()
 			k.keys.Store(snap)
+			k.loads.Add(1)
 			k.log.Debug("authn: JWKS loaded", "jwks_uri", jwksURI, "keys", len(snap.all))
 			return nil
 		}
 	}
 	k.log.Warn("authn: JWKS refresh failed; serving cached keys", "jwks_uri", jwksURI, "cached", k.Ready(), "error", err)
+	k.failures.Add(1)
 	return fmt.Errorf("load JWKS: %w", err)
 }

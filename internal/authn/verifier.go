@@ -185,6 +185,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	return p, nil
 }
 
+// CacheStats returns the verified-token cache's hit and miss counts since
+// the verifier was made (zero when Policy.CacheTTL disabled the cache).
+func (v *Verifier) CacheStats() CacheStats { return v.cache.stats() }
+
 // checkClaims applies the policy to signature-verified claims.
 func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Principal, error) {
 	prof := &v.p.Profile

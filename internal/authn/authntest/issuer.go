@@ -1,6 +1,7 @@
 // Package authntest runs a fake OIDC issuer for tests: discovery, a JWKS
 // with RSA, EC and Ed25519 keys, token minting with arbitrary header and
-// payload overrides, key rotation and outages. Attacks builds a table of
+// payload overrides, key rotation (at once, or with an overlap in which
+// the previous key stays published) and outages. Attacks builds a table of
 // malicious tokens any package can feed to its own verifier or HTTP stack.
 //
 // It is for tests only: keys are generated per Issuer and nothing here is
@@ -46,6 +47,7 @@ type Issuer struct {
 	mu       sync.Mutex
 	rsaKey   *rsa.PrivateKey // current RSA key, published with alg RS256
 	rsaKID   string
+	previous []publishedKey // former RSA keys still in the JWKS (RotateKeepingPrevious)
 	gen      int
 	down     bool
 	jwksBody []byte // override; nil means generated
@@ -106,13 +108,44 @@ func (i *Issuer) RSA() (*rsa.PrivateKey, string) {
 // the kid. The old RSA key disappears from the JWKS at once.
 func (i *Issuer) Rotate() string { return i.rotate() }
 
-func (i *Issuer) rotate() string {
+func (i *Issuer) rotate() string { return i.rotateKeeping(false) }
+
+// rotateKeeping installs a new RSA signing key; with keep, the current one
+// joins the previous keys still published.
+func (i *Issuer) rotateKeeping(keep bool) string {
 	k := newRSA(i.t)
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	if keep && i.rsaKey != nil {
+		i.previous = append(i.previous, publishedKey{pub: &i.rsaKey.PublicKey, kid: i.rsaKID})
+	}
 	i.gen++
 	i.rsaKey, i.rsaKID = k, fmt.Sprintf("rsa-%d", i.gen)
 	return i.rsaKID
+}
+
+// publishedKey is a former signing key kept in the JWKS.
+type publishedKey struct {
+	pub *rsa.PublicKey
+	kid string
+}
+
+// RotateKeepingPrevious starts a key rollover as IdPs do it (OIDC Core
+// §10.1.1: a verifier meeting an unknown kid fetches the JWKS again; the
+// old key stays published while tokens signed with it are still in use): a
+// new RSA key under a new kid is published and becomes Mint's signing key
+// at once, and the previous one stays in the JWKS until DropPrevious. It
+// returns the new kid. RSA, called before, returns the previous key, to
+// mint tokens a client still holds (WithKey, WithKID).
+func (i *Issuer) RotateKeepingPrevious() string { return i.rotateKeeping(true) }
+
+// DropPrevious ends a rollover: the keys RotateKeepingPrevious kept
+// leave the JWKS, and tokens signed with them no longer verify once a
+// verifier has fetched the set again.
+func (i *Issuer) DropPrevious() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.previous = nil
 }
 
 // SetDown makes discovery and JWKS answer 500 while down is true.
@@ -179,17 +212,22 @@ func (i *Issuer) serveMetadata(w http.ResponseWriter, r *http.Request) {
 func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	i.jwksHits.Add(1)
 	i.mu.Lock()
-	down, body, rsaKey, rsaKID := i.down, i.jwksBody, i.rsaKey, i.rsaKID
+	down, body, rsaKey, rsaKID, previous := i.down, i.jwksBody, i.rsaKey, i.rsaKID, i.previous
 	i.mu.Unlock()
 	if down {
 		http.Error(w, "down", http.StatusInternalServerError)
 		return
 	}
 	if body == nil {
-		body = JWKS(i.t,
+		keys := []jwk.Key{
 			JWK(i.t, &rsaKey.PublicKey, rsaKID, "RS256"),
 			JWK(i.t, &i.EC.PublicKey, i.ECKID, ""),
-			JWK(i.t, i.Ed.Public(), i.EdKID, ""))
+			JWK(i.t, i.Ed.Public(), i.EdKID, ""),
+		}
+		for _, k := range previous {
+			keys = append(keys, JWK(i.t, k.pub, k.kid, "RS256"))
+		}
+		body = JWKS(i.t, keys...)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
