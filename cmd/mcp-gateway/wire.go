@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,6 +19,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr"
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/dynamo"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe/metrics"
+	"github.com/mcp-gateway/mcp-gateway/internal/tlsserve"
 )
 
 // app is a wired gateway: its HTTP server and the key set it depends on.
@@ -26,6 +30,9 @@ type app struct {
 	keys    *authn.KeySet
 	log     *slog.Logger
 	closers []io.Closer
+	metrics *metrics.Metrics // the Prometheus observer (observers adds it)
+	// tls is the HTTPS configuration when tls_cert_file is set.
+	tls *tls.Config
 }
 
 // wire turns configuration into dependencies. It does no network I/O.
@@ -53,6 +60,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 	}
 	a.closers = append(a.closers, obsClosers...)
 	var routes []gateway.Route
+	sessions := map[string]sessionCounter{} // by route, for mcpgw_sessions
 	for _, rv := range verifiers {
 		rc, required := rv.Config, rv.RequiredScopes
 		h, closer, err := routeHandler(cfg, rc, required, key, log)
@@ -63,13 +71,28 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		if closer != nil {
 			a.closers = append(a.closers, closer)
 		}
+		if s, ok := closer.(sessionCounter); ok {
+			sessions[rc.Path] = s
+		}
 		routes = append(routes, gateway.Route{
 			Path:            rc.Path,
 			Verifier:        rv.Verifier,
 			RequiredScopes:  required,
 			ScopesSupported: cfg.RouteScopesSupported(rc),
 			Handler:         h,
+			// max_streams_per_principal is held at the gateway's front, so
+			// that it covers every route kind and the body phase.
+			MaxStreamsPerPrincipal: rc.MaxStreamsPerPrincipal,
 		})
+	}
+	trusted, err := trustedProxies(cfg)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.metrics, err = wireMetrics(obs, keys, verifiers, sessions); err != nil {
+		a.close()
+		return nil, err
 	}
 	srv, err := gateway.New(gateway.Options{
 		PublicURL:                    cfg.PublicURL,
@@ -79,8 +102,13 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		AllowedOrigins:               cfg.AllowedOrigins,
 		InsecureAllowLoopbackOrigins: cfg.InsecureAllowLoopbackOrigins,
 		MaxBodyBytes:                 cfg.MaxBodyBytes,
+		BodyReadTimeout:              cfg.BodyReadTimeout,
+		RateLimitPerIP:               gateway.RateLimit{Rate: cfg.RateLimitPerIP, Burst: cfg.RateLimitPerIPBurst},
+		RateLimitPerPrincipal:        gateway.RateLimit{Rate: cfg.RateLimitPerPrincipal, Burst: cfg.RateLimitPerPrincipalBurst},
+		ClientIP:                     gateway.ClientIP(trusted),
 		StreamKeepalive:              streamKeepalive(cfg),
 		Ready:                        keys,
+		MetricsHandler:               a.mainMetrics(),
 		Observers:                    obs,
 		Logger:                       log,
 	})
@@ -89,6 +117,14 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.server = srv
+	if cfg.TLSCertFile != "" {
+		r, err := tlsserve.NewReloader(tlsserve.Options{CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile, Logger: log})
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.tls = r.Config()
+	}
 	return a, nil
 }
 
@@ -107,6 +143,12 @@ func (a *app) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := a.serveMetrics() // metrics_listen, if set
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	go func() {
 		if err := a.keys.Start(ctx); err != nil {
 			a.log.Warn("issuer keys not loaded yet; retrying in the background", "issuer", a.cfg.Issuer, "err", err)
@@ -114,9 +156,10 @@ func (a *app) run(ctx context.Context) error {
 		}
 		a.log.Info("issuer keys loaded", "issuer", a.cfg.Issuer, "jwks_uri", a.keys.JWKSURI())
 	}()
-	a.log.Info("mcp-gateway listening", "addr", ln.Addr().String(), "public_url", a.cfg.PublicURL, "version", version)
+	a.log.Info("mcp-gateway listening", "addr", ln.Addr().String(), "tls", a.tls != nil, "public_url", a.cfg.PublicURL, "version", version)
 	defer a.close()
 	return a.server.Serve(ctx, ln, gateway.ServeOptions{
+		TLS:               a.tls,
 		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
 		IdleTimeout:       a.cfg.IdleTimeout,
 		ShutdownTimeout:   a.cfg.ShutdownTimeout,
@@ -146,6 +189,19 @@ func clientAllowlist(cfg *config.Config) (authn.ClientIDAllower, error) {
 		return allow[0], nil
 	}
 	return allow, nil
+}
+
+// trustedProxies parses trusted_proxies (Validate checked them).
+func trustedProxies(cfg *config.Config) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
+	for _, s := range cfg.TrustedProxies {
+		p, err := config.ParseTrustedProxy(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // streamKeepalive is stream_keepalive: 0 (disabled) when set to 0, the

@@ -8,17 +8,20 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/observe"
+	"github.com/mcp-gateway/mcp-gateway/internal/tlsserve"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
@@ -61,6 +64,12 @@ type Route struct {
 	// not read or cap the body again (it may read r.Body, which replays the
 	// same bytes).
 	Handler http.Handler
+	// MaxStreamsPerPrincipal caps one caller's (issuer and subject)
+	// requests in flight on this route, from the verified token through
+	// the body to the response's last byte (GET streams included), whatever
+	// serves it; over it, 429 with Retry-After. 0: the default,
+	// config.DefaultMaxStreamsPerPrincipal; negative: no cap.
+	MaxStreamsPerPrincipal int
 }
 
 // Options configure [New].
@@ -80,17 +89,33 @@ type Options struct {
 	// MaxBodyBytes caps the POST bodies of MCP routes (413 beyond; <= 0:
 	// call.DefaultMaxBodyBytes). It is the only cap: call.Read applies it.
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading one POST body (call.ReadWithin, from
+	// when it starts reading; 408 beyond), and, from arrival, what net/http
+	// reads of the unread body of a request refused before. 0: the
+	// default, config.DefaultBodyReadTimeout; negative: none.
+	BodyReadTimeout time.Duration
+	// RateLimitPerIP limits requests per client address (ClientIP; IPv6
+	// per /64) before the token is read; RateLimitPerPrincipal limits a
+	// verified caller's (issuer and subject) requests over all routes.
+	// Over either: 429 with Retry-After. Zero members take config's
+	// defaults; a negative Rate disables one. They read the clock Now.
+	RateLimitPerIP, RateLimitPerPrincipal RateLimit
 	// StreamKeepalive is how long an MCP route's text/event-stream response
 	// may stay silent before the gateway writes an SSE comment on it, so
 	// that a load balancer or CDN in front does not cut an idle stream
 	// (see keepAlive); <= 0 disables.
 	StreamKeepalive time.Duration
-	// Now and After are the keep-alive clock (default time.Now and
-	// time.After); tests inject a fake clock.
+	// Now and After are the keep-alive and rate-limit clock (default
+	// time.Now and time.After); tests inject a fake clock. The body
+	// deadline is the connection's, on the real clock.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
 	// Ready gates /readyz; nil means always ready.
 	Ready ReadyChecker
+	// MetricsHandler, when set, is served at GET /metrics (Prometheus; see
+	// internal/observe/metrics), without authentication. Leave it nil when
+	// metrics have their own listener (metrics_listen).
+	MetricsHandler http.Handler
 	// Observers receive one event per request on an MCP route (metrics,
 	// the audit log, tracing); see internal/observe. None: nothing records.
 	Observers []observe.Observer
@@ -109,6 +134,8 @@ type Server struct {
 	log     *slog.Logger
 	origins *originPolicy
 	hub     *observe.Hub
+	limits  limits
+	caps    map[string]*streamCap // per route path
 }
 
 // New builds the routes. It returns an error for a route whose resource
@@ -127,12 +154,16 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{echo: echo.New(), opts: opts, log: opts.Logger, origins: origins, hub: observe.NewHub(opts.Observers...)}
+	s := &Server{echo: echo.New(), opts: opts, log: opts.Logger, origins: origins, hub: observe.NewHub(opts.Observers...),
+		limits: newLimits(opts), caps: map[string]*streamCap{}}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.httpError
 	s.echo.Use(s.accessLog)
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.echo.GET("/readyz", s.readyz)
+	if opts.MetricsHandler != nil {
+		s.echo.GET("/metrics", echo.WrapHandler(opts.MetricsHandler))
+	}
 	root, err := s.rootMetadata()
 	if err != nil {
 		return nil, err
@@ -147,7 +178,11 @@ func New(opts Options) (*Server, error) {
 }
 
 // Handler returns the gateway as an http.Handler.
-func (s *Server) Handler() http.Handler { return s.echo }
+// Every response carries Strict-Transport-Security when PublicURL is
+// https (tlsserve.HSTS).
+func (s *Server) Handler() http.Handler {
+	return tlsserve.HSTS(strings.HasPrefix(strings.ToLower(s.opts.PublicURL), "https://"), s.echo)
+}
 
 // ResourceURL is the resource identifier of a route path: PublicURL + path.
 func ResourceURL(publicURL, path string) string {
@@ -169,12 +204,18 @@ func (s *Server) addRoute(r Route) error {
 		Scopes:           r.RequiredScopes,
 		OnError:          recordRefusal,
 	})
-	// The observe record first (every outcome is recorded), Origin next
-	// (403 before anything else), then the token, then the one
-	// read of the body, then keep-alives on event streams, for every route
-	// kind.
+	// The observe record first (every outcome is recorded), the body's
+	// deadline from arrival (refusals leave bodies unread), Origin next
+	// (403 before anything else), the per-IP rate limit before the token
+	// is read, then the token, the per-principal rate limit and stream
+	// cap (the slot is held from before the body is read to the end of the
+	// response), the one read of the body under its deadline, then
+	// keep-alives on event streams, for every route kind.
 	ka := keepAlive{every: s.opts.StreamKeepalive, now: s.opts.Now, after: s.opts.After}
-	h := s.observed(r.Path, s.origins.wrap(authz(call.Read(s.opts.MaxBodyBytes, ka.wrap(r.Handler)))))
+	streams := newStreamCap(r.MaxStreamsPerPrincipal)
+	s.caps[r.Path] = streams
+	body := call.ReadWithin(s.opts.MaxBodyBytes, bodyReadTimeout(s.opts.BodyReadTimeout), ka.wrap(r.Handler))
+	h := s.observed(r.Path, s.bodyDeadline(s.origins.wrap(s.limitIP(authz(s.limitPrincipal(streams.wrap(body)))))))
 	s.echo.Any(r.Path, echo.WrapHandler(h))
 	return nil
 }
@@ -188,6 +229,10 @@ func (s *Server) readyz(c echo.Context) error {
 
 // ServeOptions bound the HTTP server.
 type ServeOptions struct {
+	// TLS, when set, makes the server speak HTTPS on ln with this
+	// configuration (tlsserve.Reloader.Config: TLS 1.2 minimum, reloaded
+	// certificate); nil: plain HTTP.
+	TLS               *tls.Config
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
@@ -206,7 +251,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, o ServeOptions) err
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if o.TLS != nil {
+			srv.TLSConfig = o.TLS
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

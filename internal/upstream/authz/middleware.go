@@ -41,7 +41,9 @@ type Options struct {
 	// be inspected (default DefaultMaxResponseBytes). Beyond it a JSON
 	// response becomes 502 and an event stream ends.
 	MaxResponseBytes int64
-	// Logger receives refusals and upstream faults (default: discard).
+	// Logger receives upstream faults (default: discard). Refusals and
+	// unforwardable answers are recorded on the request's observe record
+	// (internal/observe), not logged.
 	Logger *slog.Logger
 }
 
@@ -145,6 +147,15 @@ func (m *Middleware) post(w http.ResponseWriter, r *http.Request, next http.Hand
 		return
 	}
 	body, v := c.Body, r.Header.Get(mcpwire.HeaderProtocolVersion)
+	// The decision is observe.PhaseAuthz: it ends refused unless the
+	// request reaches next.
+	_, endAuthz := observe.StartPhase(r.Context(), observe.PhaseAuthz)
+	authorized := false
+	defer func() {
+		if !authorized {
+			endAuthz(errors.New("authz: refused"))
+		}
+	}()
 	if body.Batch && !mcpwire.BatchAllowed(v) {
 		m.refuse(w, r, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, nil,
 			"invalid request: JSON-RPC batches are not allowed in protocol version %s", v))
@@ -195,6 +206,8 @@ func (m *Middleware) post(w http.ResponseWriter, r *http.Request, next http.Hand
 		m.o.Deny(w, r, scopes)
 		return
 	}
+	authorized = true
+	endAuthz(nil)
 	if len(m.shape) == 0 {
 		next.ServeHTTP(w, r)
 		return
@@ -208,7 +221,8 @@ func (m *Middleware) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 	defer cancel()
 	rc := http.NewResponseController(w)
 	fw := &filterWriter{w: w, a: a, max: int(m.o.MaxResponseBytes), post: r.Method == http.MethodPost,
-		order: order, failID: failID, cancel: cancel, log: m.logFunc(r), flush: func() { _ = rc.Flush() }}
+		order: order, failID: failID, cancel: cancel, log: m.logFunc(r), flush: func() { _ = rc.Flush() },
+		failed: func(detail string) { observe.Failed(r.Context(), observe.ReasonUpstream, detail) }}
 	next.ServeHTTP(fw, r.WithContext(ctx))
 	fw.finish()
 }

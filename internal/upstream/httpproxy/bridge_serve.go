@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
 
@@ -101,7 +102,7 @@ func (b *bridge) servePOST(w http.ResponseWriter, r *http.Request, c *call.Call,
 	}
 	defer s.unregister(wt, reqs)
 	for _, m := range body.Messages {
-		if status, err := b.post(r.Context(), s, pr, m.Raw); err != nil {
+		if status, err := b.observedPost(r.Context(), s, pr, m.Raw); err != nil {
 			b.p.log.WarnContext(r.Context(), "posting to the upstream failed", slog.Any("error", err))
 			mcpwire.WriteError(w, statusError(status).at(id))
 			return
@@ -247,6 +248,7 @@ func (b *bridge) post(ctx context.Context, s *bridgeSession, pr *authn.Principal
 		return http.StatusBadGateway, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	observe.SetTraceHeaders(ctx, req.Header)
 	if err := b.p.identify(ctx, req.Header, pr); err != nil {
 		return http.StatusInternalServerError, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
+	"github.com/mcp-gateway/mcp-gateway/internal/observe"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 )
@@ -51,13 +52,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mcpwire.WriteError(w, errShuttingDown.at(id))
 		return
 	}
-	key := principalKey(c.Principal)
-	if !p.limiter.acquire(key) {
-		p.log.InfoContext(r.Context(), "stream cap reached", slog.String("principal", key))
-		mcpwire.WriteError(w, errTooManyStreams.at(id))
-		return
-	}
-	defer p.limiter.release(key)
 	if p.bridge != nil {
 		p.bridge.serve(w, r, c)
 		return
@@ -84,25 +78,29 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call.Call) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(p.ctx, cancel)()
+	uctx, endUpstream := observe.StartPhase(ctx, observe.PhaseUpstream)
 	var body io.Reader
 	if c.Body != nil {
-		body = bytes.NewReader(c.Body.Raw)
+		body = bytes.NewReader(traceBody(uctx, c.Body.Raw))
 	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, p.target.String(), body)
 	if err != nil {
+		endUpstream(err)
 		mcpwire.WriteError(w, errUpstreamUnavailable.at(id))
 		return
 	}
 	req.Header = requestHeaders(r.Header)
+	observe.SetTraceHeaders(uctx, req.Header)
 	if upstreamSID != "" {
 		req.Header.Set(mcpwire.HeaderSessionID, upstreamSID)
 	}
 	if err := p.identify(ctx, req.Header, c.Principal); err != nil {
+		endUpstream(err)
 		p.log.ErrorContext(r.Context(), "identity for upstream failed", slog.Any("error", err))
 		mcpwire.WriteError(w, errNoIdentity.at(id))
 		return
 	}
-	resp, status, err := p.do(ctx, cancel, req)
+	resp, status, err := p.observedDo(uctx, endUpstream, cancel, req)
 	if err != nil {
 		p.failed(w, r, status, id, err)
 		return
