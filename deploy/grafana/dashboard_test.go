@@ -36,7 +36,6 @@ var metrics = map[string]struct {
 	"mcpgw_streams":                   {labels: []string{"route"}},
 	"mcpgw_token_cache_hits_total":    {},
 	"mcpgw_token_cache_misses_total":  {},
-	"mcpgw_rate_limited_total":        {labels: []string{"route", "scope"}},
 }
 
 // targetLabels are what Prometheus (and the Prometheus Operator) attach to
