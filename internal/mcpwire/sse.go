@@ -23,7 +23,8 @@ type Event struct {
 	// Raw is the event as received: its lines with their original line
 	// ends, and the blank line that ended it (none for a final event cut
 	// by the end of the stream). A BOM opening the stream is kept in the
-	// first event's Raw.
+	// first event's Raw. One exception (see [Splitter]): a blank line
+	// ending in a CR that was the last byte of a write ends in CRLF.
 	Raw []byte
 	// Type is the event field; "" means "message".
 	Type string
@@ -42,6 +43,15 @@ func (e *Event) IsMessage() bool { return e.HasData && (e.Type == "" || e.Type =
 // into complete events (ended by a blank line; lines end in CRLF, LF or a
 // lone CR, even when a CRLF is split across writes) and handed to OnEvent
 // as raw bytes. Only the incomplete tail is held, at most Max bytes.
+//
+// An event whose blank line ends in a CR that is the last byte of a write
+// is handed over at once, before the next byte says whether an LF follows:
+// its raw bytes then end in CRLF, the LF added, and an LF that does follow
+// is not repeated. Events therefore do not depend on where writes split
+// a CRLF, and forwarding them never leaves a lone CR before the next event,
+// which clients that end lines at LF only (the go-sdk client) would read
+// as part of that event's first line. To every SSE parser "\r" and
+// "\r\n" end the blank line alike.
 type Splitter struct {
 	// OnEvent receives each complete event's raw bytes; the slice is not
 	// retained by the Splitter. An error stops the Write that produced it.
@@ -84,6 +94,9 @@ func (s *Splitter) Write(p []byte) (int, error) {
 		blank := i == 0 && len(s.pending) == s.lineStart
 		s.pending = append(s.pending, p[:end]...)
 		p = p[end:]
+		if blank && s.sawCR {
+			s.pending = append(s.pending, '\n') // see the type's doc
+		}
 		if blank {
 			if err := s.dispatch(); err != nil {
 				return 0, err
