@@ -2,6 +2,7 @@
 #   make run    the gateway in dev mode (built-in tools + dev authorization server)
 #   make test   every test, installing the npm packages the integration tests use
 #   make soak-conformance  (not in make test) repeats the conformance scenarios that once lost responses, 200x each through the gateway
+#   make soak              (not in make test) 10 minutes of mixed traffic through the gateway, with a key rotation and an upstream restart
 GO       ?= go
 NPM      ?= npm
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -9,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 NODE_DIR := test/node
 BIN      := bin
 
-.PHONY: run build lambda image image-push deploy outputs destroy test test-unit test-integration lint bench node-deps clean soak-conformance
+.PHONY: run build lambda image image-push deploy outputs destroy test test-unit test-integration lint bench node-deps clean soak-conformance fuzz soak
 
 run: ## gateway on 127.0.0.1:8080 + dev authorization server on 127.0.0.1:8081
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mcp-gateway dev $(ARGS)
@@ -98,9 +99,18 @@ test-integration: node-deps
 soak-conformance: node-deps ## conformance scenarios that lost responses, 200x each through one gateway; fails on any loss (SOAK_ITERATIONS, SOAK_DEADLINE, ...: see test/integration/soak_conformance_test.go)
 	cd test/integration && $(GO) test -tags soak -count=1 -timeout 30m -run '^TestSoakConformance$$'
 
+# The traffic soak's timeout bounds the whole run: the traffic, the build,
+# the wait for the gateway to go idle (up to 2 minutes) and the report.
+SOAK_TIMEOUT ?= 40m
+soak: ## SOAK_DURATION (default 10m, e.g. 90s) of valid and invalid traffic from several principals through mcp-gateway serve, with a signing-key rotation and an upstream restart; fails on any wrong decision or goroutine/FD growth (test/integration/soak_test.go; SOAK_TIMEOUT bounds it)
+	cd test/integration && $(GO) test -tags soak -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$'
+
 lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+fuzz: ## every fuzz target briefly, one after another (.ci/fuzz; FUZZTIME per target, default 4s; FUZZ_TARGETS=regexp to pick)
+	GO=$(GO) .ci/fuzz
 
 bench: ## benchmarks, each pair side by side in one run: Verify vs bare RSA; tools/call direct vs through the proxy
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/authn/...
