@@ -137,7 +137,11 @@ func startConformanceFront(t *testing.T, routes []gatewayRoute, env ...string) *
 	}
 	t.Cleanup(func() { _ = ln.Close() })
 	proxyURL := "http://" + ln.Addr().String()
-	genv := startUpstreamGateway(t, routes, append([]string{"MCPGW_ALLOWED_ORIGINS=" + proxyURL}, env...))
+	// The suite drives every scenario as one user from one address, faster
+	// than a person would: the per-user and per-IP rate limits are a
+	// deployment's choice, not part of what conformance checks.
+	genv := startUpstreamGateway(t, routes, append([]string{"MCPGW_ALLOWED_ORIGINS=" + proxyURL,
+		"MCPGW_RATE_LIMIT_PER_PRINCIPAL=-1", "MCPGW_RATE_LIMIT_PER_IP=-1"}, env...))
 	tokens := map[string]string{} // route path -> bearer token
 	for _, r := range routes {
 		tok, err := getScopedToken(t, genv.op.Issuer, genv.resource(r.Path), "mcp:tools", "")

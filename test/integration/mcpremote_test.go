@@ -351,7 +351,8 @@ func TestMCPRemoteStepUp(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("echo error = %v, want %s", err, tc.wantErr)
 			}
-			if n := strings.Count(gw.Output(), "operation refused: insufficient scope"); n < tc.wantRefusals {
+			// The audit log (stderr by default) has one line per refusal.
+			if n := strings.Count(gw.Output(), `"decision":"deny","reason":"scope"`); n < tc.wantRefusals {
 				t.Errorf("the gateway refused %d calls for insufficient scope, want at least %d", n, tc.wantRefusals)
 			}
 			auths = m.waitAuthorizations(t, 2) // a re-authorization after the 403
@@ -429,7 +430,7 @@ func TestMCPRemoteWorkarounds(t *testing.T) {
 			if got := m.registeredScope(t); got != tc.wantRegistered {
 				t.Errorf("registered scope %q, want %q", got, tc.wantRegistered)
 			}
-			if strings.Contains(gw.Output(), "insufficient scope") {
+			if strings.Contains(gw.Output(), `"decision":"deny","reason":"scope"`) {
 				t.Errorf("the gateway refused a call for insufficient scope although every scope was asked for")
 			}
 		})
