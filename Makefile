@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 NODE_DIR := test/node
 BIN      := bin
 
-.PHONY: run build lambda image image-push deploy outputs destroy test test-unit test-integration lint bench node-deps clean soak-conformance fuzz soak
+.PHONY: helm-build run build lambda image image-push deploy outputs destroy test test-unit test-integration lint bench node-deps clean soak-conformance fuzz soak
 
 run: ## gateway on 127.0.0.1:8080 + dev authorization server on 127.0.0.1:8081
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mcp-gateway dev $(ARGS)
@@ -85,7 +85,16 @@ node-deps: $(NODE_DIR)/node_modules/.installed
 # Integration tests (real peers: node, moto, many processes) run after the
 # unit tests, not beside them, so that their timings are not squeezed by a
 # parallel package on a 2-core machine.
-test: node-deps ## unit + integration tests (race detector on)
+# helm is a pinned Go module (deploy/helm's tests run it with go run);
+# building it once before the tests keeps its first, minutes-long build
+# out of any test's deadline.
+HELM_MODULE := helm.sh/helm/v3/cmd/helm@v3.22.0
+
+helm-build: ## build the pinned helm into the Go build cache (deploy/helm's tests use it)
+	@echo "building $(HELM_MODULE) (cached after the first time)"
+	@$(GO) run -exec echo $(HELM_MODULE) >/dev/null
+
+test: node-deps helm-build ## unit + integration tests (race detector on)
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /test/integration)
 	$(GO) test -race -count=1 -timeout 10m ./test/integration/...
 

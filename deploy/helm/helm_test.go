@@ -196,3 +196,16 @@ func parseManifests(t *testing.T, out []byte) rendered {
 	}
 	return objs
 }
+
+// TestMakefilePinsTheSameHelm: `make test` builds helm before the tests
+// (helm-build) so that its first build stays out of their deadlines; it
+// must build the version these tests run.
+func TestMakefilePinsTheSameHelm(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mk), "HELM_MODULE := "+helmModule+"\n") {
+		t.Fatalf("the Makefile's HELM_MODULE is not %s", helmModule)
+	}
+}
