@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
-	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
@@ -40,34 +35,9 @@ func (g getTee) RoundTrip(r *http.Request) (*http.Response, error) {
 // the test waits for the comment, not for a time).
 func TestServeWiresStreamKeepalive(t *testing.T) {
 	iss := authntest.NewIssuer(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := "http://" + ln.Addr().String()
-	cfg, err := config.Load(config.LoadOptions{DotEnv: os.DevNull, Environ: []string{
-		"MCPGW_LISTEN=" + ln.Addr().String(), "MCPGW_PUBLIC_URL=" + public, "MCPGW_ISSUER=" + iss.URL,
-		"MCPGW_STREAM_KEEPALIVE=20ms"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		a.close()
-	})
-	if err := a.keys.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- a.server.Serve(ctx, ln, gateway.ServeOptions{ShutdownTimeout: testkit.DefaultTimeout}) }()
+	ln, public := listenLocal(t)
+	serveWiredOn(t, loadEnv(t, ln, iss.URL, "MCPGW_STREAM_KEEPALIVE=20ms"), ln)
+	ctx := t.Context()
 
 	resource := gateway.ResourceURL(public, "/mcp")
 	read := &testkit.SafeBuffer{}

@@ -2,19 +2,15 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
-	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
@@ -27,31 +23,8 @@ const limitsPing = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
 func limitsServer(t *testing.T, env ...string) (base, token string) {
 	t.Helper()
 	iss := authntest.NewIssuer(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base = "http://" + ln.Addr().String()
-	cfg, err := config.Load(config.LoadOptions{DotEnv: os.DevNull, Environ: append([]string{
-		"MCPGW_LISTEN=" + ln.Addr().String(), "MCPGW_PUBLIC_URL=" + base, "MCPGW_ISSUER=" + iss.URL}, env...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		a.close()
-	})
-	if err := a.keys.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- a.server.Serve(ctx, ln, gateway.ServeOptions{ShutdownTimeout: testkit.DefaultTimeout}) }()
+	ln, base := listenLocal(t)
+	serveWiredOn(t, loadEnv(t, ln, iss.URL, env...), ln)
 	return base, iss.Mint(iss.Claims(gateway.ResourceURL(base, "/mcp")))
 }
 

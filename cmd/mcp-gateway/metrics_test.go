@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
-	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
@@ -52,11 +50,7 @@ func sample(body, series string) float64 {
 // here).
 func TestServeMetrics(t *testing.T) {
 	iss := authntest.NewIssuer(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := "http://" + ln.Addr().String()
+	ln, public := listenLocal(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -71,23 +65,7 @@ func TestServeMetrics(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		a.close()
-	})
-	if err := a.keys.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- a.server.Serve(ctx, ln, gateway.ServeOptions{ShutdownTimeout: testkit.DefaultTimeout}) }()
+	serveWiredOn(t, cfg, ln)
 
 	resource := public + "/mcp"
 	whoami := mcpRequest{method: "tools/call", name: "whoami", params: `{"name":"whoami","arguments":{}`}

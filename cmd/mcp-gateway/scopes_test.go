@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,25 +30,6 @@ func scopesConfig(t *testing.T, iss *authntest.Issuer, implies map[string][]stri
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-// serveWired wires cfg as serve does, loads the issuer's keys and serves
-// the gateway on a loopback test server.
-func serveWired(t *testing.T, cfg *config.Config) *httptest.Server {
-	t.Helper()
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.close)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := a.keys.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.server.Handler())
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 // TestWiredPRMScopesPerRoute: each route's PRM lists the global required
