@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,16 +74,8 @@ log_level: warn
 		t.Fatalf("table create: %q", out)
 	}
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var out testkit.SafeBuffer
-	done := make(chan error, 1)
-	go func() {
-		root := rootCmd()
-		root.SetOut(&out)
-		root.SetArgs([]string{"serve", "--config", cfgFile})
-		done <- root.ExecuteContext(ctx)
-	}()
+	ctx := t.Context()
+	srv := startServe(t, cfgFile)
 	testenv.WaitURL(t, base+"/.well-known/oauth-authorization-server", testkit.DefaultTimeout)
 
 	var meta map[string]any
@@ -124,13 +117,44 @@ log_level: warn
 		t.Fatalf("gc: %q", out)
 	}
 
-	stop()
-	if err := testkit.Recv(t, done, testkit.DefaultTimeout, "serve to stop after cancellation"); err != nil {
+	if err := srv.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
-	if !strings.Contains(out.String(), "mcp-dcr listening on http://127.0.0.1:") {
-		t.Fatalf("no ready line: %q", out.String())
+	if !strings.Contains(srv.out.String(), "mcp-dcr listening on http://127.0.0.1:") {
+		t.Fatalf("no ready line: %q", srv.out.String())
 	}
+}
+
+// serving is `mcp-dcr serve` run in the test's process.
+type serving struct {
+	out  *testkit.SafeBuffer // what the command printed
+	stop func() error        // cancels it and returns what it returned
+}
+
+// startServe runs `mcp-dcr serve --config cfgFile` until stop or the end
+// of the test.
+func startServe(t *testing.T, cfgFile string) serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &testkit.SafeBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		root := rootCmd()
+		root.SetOut(out)
+		root.SetArgs([]string{"serve", "--config", cfgFile})
+		done <- root.ExecuteContext(ctx)
+	}()
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			err = testkit.Recv(t, done, testkit.DefaultTimeout, "serve to stop after cancellation")
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return serving{out: out, stop: stop}
 }
 
 func getJSON(t *testing.T, method, url, body, token string, status int, v any) {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/dcr/cognito/cognitotest"
@@ -42,17 +40,8 @@ log_level: warn
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var out testkit.SafeBuffer
-	done := make(chan error, 1)
-	go func() {
-		root := rootCmd()
-		root.SetOut(&out)
-		root.SetArgs([]string{"serve", "--config", cfgFile})
-		done <- root.ExecuteContext(ctx)
-	}()
-	testkit.WaitContains(t, &out, "mcp-dcr listening on https://127.0.0.1:", testkit.DefaultTimeout)
+	srv := startServe(t, cfgFile)
+	testkit.WaitContains(t, srv.out, "mcp-dcr listening on https://127.0.0.1:", testkit.DefaultTimeout)
 
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: files.Pool}}
 	defer tr.CloseIdleConnections()
@@ -70,8 +59,7 @@ log_level: warn
 	if got := resp.TLS.PeerCertificates[0].SerialNumber.Int64(); got != 9 {
 		t.Errorf("certificate serial = %d, want 9", got)
 	}
-	stop()
-	if err := testkit.Recv(t, done, testkit.DefaultTimeout, "serve to stop"); err != nil && !strings.Contains(err.Error(), "context canceled") {
+	if err := srv.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 }
