@@ -215,7 +215,7 @@ func (s *Server) addRoute(r Route) error {
 	streams := newStreamCap(r.MaxStreamsPerPrincipal)
 	s.caps[r.Path] = streams
 	body := call.ReadWithin(s.opts.MaxBodyBytes, bodyReadTimeout(s.opts.BodyReadTimeout), ka.wrap(r.Handler))
-	h := s.observed(r.Path, s.bodyDeadline(s.origins.wrap(s.limitIP(authz(s.limitPrincipal(streams.wrap(body)))))))
+	h := s.hub.Handler(r.Path, s.clientIP, s.bodyDeadline(s.origins.wrap(s.limitIP(authz(s.limitPrincipal(streams.wrap(body)))))))
 	s.echo.Any(r.Path, echo.WrapHandler(h))
 	return nil
 }

@@ -12,20 +12,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/pkg/bearer"
 )
 
-// observed opens the observe record of every request on route (the
-// outermost layer, so that Origin refusals are recorded too), sends its id
-// as X-Request-Id, and closes it with the status answered when the
-// handler returns (for a stream, when the stream ends).
-func (s *Server) observed(route string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, rec := s.hub.Start(r.Context(), route, r, s.clientIP(r))
-		w.Header().Set("X-Request-Id", rec.ID())
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() { rec.Finish(ctx, sw.Status()) }()
-		next.ServeHTTP(sw, r.WithContext(ctx))
-	})
-}
-
 // clientIP is Options.ClientIP, or the TCP peer's address.
 func (s *Server) clientIP(r *http.Request) string {
 	if s.opts.ClientIP != nil {
@@ -81,38 +67,3 @@ func verifyFunc(v TokenVerifier) bearer.VerifyFunc {
 		return p, nil
 	}
 }
-
-// statusWriter remembers the status written; Unwrap lets
-// http.ResponseController reach the connection (flushes, deadlines).
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush forwards to the underlying writer (streams flush every event).
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Unwrap returns the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Status is the status written, 200 if only a body was, 0 if nothing was.
-func (w *statusWriter) Status() int { return w.status }

@@ -39,11 +39,9 @@ const (
 func observedGateway(t *testing.T, hub *observe.Hub, h http.Handler) *httptest.Server {
 	t.Helper()
 	h = call.Read(0, h)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, rec := hub.Start(r.Context(), "/mcp", r, "")
-		defer rec.Finish(ctx, http.StatusOK)
-		h.ServeHTTP(w, r.WithContext(bearer.WithToken(ctx, principal("alice"))))
-	}))
+	srv := httptest.NewServer(hub.Handler("/mcp", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(bearer.WithToken(r.Context(), principal("alice"))))
+	})))
 	t.Cleanup(srv.Close)
 	return srv
 }

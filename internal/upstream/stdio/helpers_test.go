@@ -164,7 +164,7 @@ func newHarness(t *testing.T, mutate func(*Options)) *harness {
 		t.Fatal(err)
 	}
 	rec := observetest.New()
-	hs := httptest.NewServer(observed(observe.NewHub(rec).WithClock(clock.Now), front(srv)))
+	hs := httptest.NewServer(observe.NewHub(rec).WithClock(clock.Now).Handler("/stdio", nil, front(srv)))
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)

@@ -38,7 +38,7 @@ func recordingServer(t *testing.T, hub *observe.Hub) (h *harness, record string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(observed(hub, front(srv)))
+	hs := httptest.NewServer(hub.Handler("/stdio", nil, front(srv)))
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
