@@ -94,8 +94,3 @@ func checkTLSFiles(bad func(key, format string, args ...any), cert, key string) 
 		bad("tls_cert_file", "is required with tls_key_file")
 	}
 }
-
-// RateLimitIPEnabled and RateLimitPrincipalEnabled report whether the
-// rate limits are on (a negative rate disables one).
-func (c *Config) RateLimitIPEnabled() bool        { return c.RateLimitPerIP > 0 }
-func (c *Config) RateLimitPrincipalEnabled() bool { return c.RateLimitPerPrincipal > 0 }
