@@ -194,6 +194,11 @@ func (p *Process) Exited() (bool, error) {
 	}
 }
 
+// Stop stops the process now, as the test's cleanup would: SIGTERM to its
+// process group, then SIGKILL after a grace period; it returns once the
+// process has exited. The cleanup then has nothing left to do.
+func (p *Process) Stop() { p.stop() }
+
 // stop sends SIGTERM to the process group, then SIGKILL after stopGrace.
 func (p *Process) stop() {
 	select {

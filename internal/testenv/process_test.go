@@ -127,3 +127,16 @@ func TestInCI(t *testing.T) {
 		})
 	}
 }
+
+// TestStopNow: Process.Stop ends the process before the test does, and
+// the cleanup that runs later finds it gone.
+func TestStopNow(t *testing.T) {
+	p := Start(t, ProcessSpec{Name: "sleeper", Path: "sleep", Args: []string{"30"}, Timeout: testkit.DefaultTimeout})
+	if exited, _ := p.Exited(); exited {
+		t.Fatal("sleeper exited before Stop")
+	}
+	p.Stop()
+	if exited, _ := p.Exited(); !exited {
+		t.Fatal("Stop returned with the process still running")
+	}
+}

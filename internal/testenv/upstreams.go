@@ -119,8 +119,18 @@ func BuildConformanceServer(t testing.TB) string {
 // sessionless 2026-07-28 request with -32022).
 func StartConformanceServer(t testing.TB, stateless bool) (url string) {
 	t.Helper()
-	bin := BuildConformanceServer(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	StartConformanceServerAt(t, addr, stateless)
+	return "http://" + addr + "/"
+}
+
+// StartConformanceServerAt is StartConformanceServer on a given address
+// (127.0.0.1:port), returning the process: a test that stops it
+// (Process.Stop) can start it again at the same URL, as an upstream
+// restarting in place would.
+func StartConformanceServerAt(t testing.TB, addr string, stateless bool) *Process {
+	t.Helper()
+	bin := BuildConformanceServer(t)
 	name := "conformance-server-stateful"
 	if stateless {
 		name = "conformance-server-stateless"
@@ -145,7 +155,7 @@ func StartConformanceServer(t testing.TB, stateless bool) (url string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return "http://" + addr + "/"
+	return p
 }
 
 // ConformanceModules returns the Node 22 binary and the conformance CLI

@@ -3,8 +3,12 @@
 package testenv
 
 import (
+	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // conformanceOutput is the shape of a `conformance server --requirements`
@@ -63,4 +67,26 @@ func TestParseFailedChecks(t *testing.T) {
 	if len(got) != 1 || got[0] != "B: got 400" {
 		t.Errorf("got %q", got)
 	}
+}
+
+// TestConformanceServerRestartsInPlace: the conformance server started at
+// an address can be stopped and started again at the same address, as an
+// upstream restarting in place (the soak's upstream restart).
+func TestConformanceServerRestartsInPlace(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	first := StartConformanceServerAt(t, addr, true)
+	first.Stop()
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		_ = c.Close()
+		t.Fatalf("%s still accepts connections after Stop", addr)
+	}
+	second := StartConformanceServerAt(t, addr, true)
+	if second.Pid == first.Pid {
+		t.Fatalf("the restarted server has the first one's pid %d", first.Pid)
+	}
+	resp, err := http.Post("http://"+addr+"/", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	if err != nil {
+		t.Fatalf("POST to the restarted server: %v", err)
+	}
+	_ = resp.Body.Close()
 }
