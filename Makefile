@@ -118,7 +118,7 @@ lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-fuzz: ## every fuzz target briefly, one after another (.ci/fuzz; FUZZTIME per target, default 4s; FUZZ_TARGETS=regexp to pick)
+fuzz: ## every fuzz target briefly, one after another (.ci/fuzz; FUZZTIME per target, default 5000x inputs; FUZZ_TARGETS=regexp to pick)
 	GO=$(GO) .ci/fuzz
 
 bench: ## benchmarks, each pair side by side in one run: Verify vs bare RSA; tools/call direct vs through the proxy
