@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // soakRT adds the session's bearer token and the worker's client address
@@ -140,8 +142,9 @@ func soakDeleted(status int) bool {
 	return status == http.StatusNoContent || status == http.StatusOK || status == http.StatusNotFound
 }
 
-// soakDeleteTries bounds deleteSession's attempts, a second apart.
-const soakDeleteTries = 15
+// soakDeleteBound bounds deleteSession's retries (testkit.Poll backs off
+// between them).
+const soakDeleteBound = 15 * time.Second
 
 // deleteSession ends session id on route with a DELETE (MCP Streamable
 // HTTP, "Session Management"), each time with a fresh valid token, until
@@ -149,24 +152,22 @@ const soakDeleteTries = 15
 // whose token was refused while the gateway had not yet fetched a new
 // signing key, would otherwise leave the session to the idle timeout.
 func (w *soakWorker) deleteSession(route, id string) {
-	for range soakDeleteTries {
+	testkit.Poll(soakDeleteBound, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), soakRequestTimeout)
+		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, w.base+route, nil)
 		req.Header.Set("Authorization", "Bearer "+w.minter.token(soakValid, w.p, route, w.rng).raw)
 		req.Header.Set("Mcp-Session-Id", id)
 		req.Header.Set("MCP-Protocol-Version", "2025-11-25")
 		req.Header.Set("X-Forwarded-For", w.ips[0])
 		resp, err := (&http.Client{Transport: w.tr}).Do(req)
-		cancel()
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if soakDeleted(resp.StatusCode) {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(time.Second) // a retry's pause, as a client's
-	}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return soakDeleted(resp.StatusCode)
+	})
 }
 
 // pause waits for the next tick; false when ctx ended first.

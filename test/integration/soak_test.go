@@ -28,6 +28,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 const (
@@ -249,21 +250,16 @@ func soakWorkers(base, issuer string, minter *soakMinter, events *soakEvents, ta
 // the growth bounds of warm with no stdio process left, and returns the
 // last measurement and whether that happened.
 func soakIdle(probe *soakProbe, warm soakSample) (soakSample, bool) {
-	deadline := time.Now().Add(soakIdleBound)
 	var last soakSample
-	for {
+	idle := testkit.Poll(soakIdleBound, func() bool {
 		s, err := probe.sample()
-		if err == nil {
-			last = s
-			if s.goroutines <= warm.goroutines+soakMaxGoroutineGrowth && s.fds <= warm.fds+soakMaxFDGrowth && s.children == 0 {
-				return s, true
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			return last, false
-		}
-		time.Sleep(time.Second) // polling a condition, with the bound above
-	}
+		last = s
+		return s.goroutines <= warm.goroutines+soakMaxGoroutineGrowth && s.fds <= warm.fds+soakMaxFDGrowth && s.children == 0
+	})
+	return last, idle
 }
 
 // soakAuditSummary is what the audit log held.
