@@ -13,6 +13,16 @@ const DefaultCacheTTL = 30 * time.Second
 // maxCacheEntries bounds the verified-token cache.
 const maxCacheEntries = 10000
 
+// Sizing of the verified-token cache's map: initial capacity, and the
+// smallest size at which growth triggers a sweep of expired entries.
+const (
+	cacheInitialSize = 512
+	minSweepSize     = 256
+)
+
+// cacheKey is the SHA-256 of a raw token.
+type cacheKey [sha256.Size]byte
+
 // tokenCache remembers the principals of tokens that passed every check,
 // keyed by the SHA-256 of the raw token (the token itself is not kept). An
 // entry lives until min(insertion + TTL, exp + leeway). A hit skips parsing
@@ -20,10 +30,18 @@ const maxCacheEntries = 10000
 // re-asks the client-id allowlist. Consequence, documented on
 // Policy.CacheTTL: a token signed by a key the IdP has since removed stays
 // accepted for at most TTL.
+//
+// Expired entries are dropped when looked up, and by a sweep of the whole
+// map run from put when the map has doubled since the last sweep or a TTL
+// has passed since it: amortised O(1) per put, no goroutine, and an
+// expired entry lingers for at most about a TTL of traffic.
 type tokenCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
-	m   map[[sha256.Size]byte]cacheEntry
+	m   map[cacheKey]cacheEntry
+	// sweepAt and nextSweep trigger the next sweep (see put).
+	sweepAt   int
+	nextSweep time.Time
 
 	hits, misses atomic.Uint64
 }
@@ -54,33 +72,35 @@ func newTokenCache(ttl time.Duration) *tokenCache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &tokenCache{ttl: ttl, m: make(map[[sha256.Size]byte]cacheEntry)}
+	return &tokenCache{ttl: ttl, m: make(map[cacheKey]cacheEntry, cacheInitialSize), sweepAt: minSweepSize}
 }
 
-// get returns the cached principal of raw if it is still valid at now.
-func (c *tokenCache) get(raw string, now time.Time) (*Principal, bool) {
+// get returns the cached principal of raw if it is still valid at now, and
+// raw's key, which put takes so that a miss hashes the token once. It does
+// not allocate: the token is hashed in place.
+func (c *tokenCache) get(raw string, now time.Time) (*Principal, cacheKey, bool) {
 	if c == nil {
-		return nil, false
+		return nil, cacheKey{}, false
 	}
-	k := sha256.Sum256([]byte(raw))
+	k := cacheKey(sha256.Sum256(stringBytes(raw)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if !ok {
 		c.misses.Add(1)
-		return nil, false
+		return nil, k, false
 	}
 	if !now.Before(e.until) {
 		delete(c.m, k)
 		c.misses.Add(1)
-		return nil, false
+		return nil, k, false
 	}
 	c.hits.Add(1)
-	return e.p, true
+	return e.p, k, true
 }
 
-// put remembers p for raw until min(now+TTL, exp+leeway).
-func (c *tokenCache) put(raw string, p *Principal, now time.Time, leeway time.Duration) {
+// put remembers p under k (from get) until min(now+TTL, exp+leeway).
+func (c *tokenCache) put(k cacheKey, p *Principal, now time.Time, leeway time.Duration) {
 	if c == nil {
 		return
 	}
@@ -88,24 +108,32 @@ func (c *tokenCache) put(raw string, p *Principal, now time.Time, leeway time.Du
 	if limit := p.Expiry.Add(leeway); limit.Before(until) {
 		until = limit
 	}
-	k := sha256.Sum256([]byte(raw))
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.m) >= c.sweepAt || len(c.m) >= maxCacheEntries || !now.Before(c.nextSweep) {
+		c.sweep(now)
+	}
 	if len(c.m) >= maxCacheEntries {
-		c.evict(now)
+		c.evict()
 	}
 	c.m[k] = cacheEntry{p: p, until: until}
 }
 
-// evict drops expired entries, then, if still full, an arbitrary tenth
-// (map order is random), so a flood of distinct valid tokens cannot grow
-// memory without bound.
-func (c *tokenCache) evict(now time.Time) {
+// sweep drops expired entries and schedules the next sweep for when the
+// map has doubled or a TTL has passed.
+func (c *tokenCache) sweep(now time.Time) {
 	for k, e := range c.m {
 		if !now.Before(e.until) {
 			delete(c.m, k)
 		}
 	}
+	c.sweepAt = max(2*len(c.m), minSweepSize)
+	c.nextSweep = now.Add(c.ttl)
+}
+
+// evict drops an arbitrary tenth of a cache still full after a sweep (map order is random), so
+// a flood of distinct valid tokens cannot grow memory without bound.
+func (c *tokenCache) evict() {
 	drop := len(c.m) - maxCacheEntries*9/10
 	for k := range c.m {
 		if drop <= 0 {

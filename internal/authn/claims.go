@@ -1,12 +1,11 @@
 package authn
 
 import (
-	"encoding/json"
 	"math"
-	"strings"
+	"strconv"
 	"time"
-
-	"github.com/mcp-gateway/mcp-gateway/internal/authn/idp"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z; later dates are nonsense and
@@ -14,32 +13,55 @@ import (
 const maxNumericDate = 253402300799
 
 // numericDate reads a NumericDate claim (RFC 7519 §2): a JSON number of
-// seconds, possibly fractional, within [0, year 9999]. Strings, booleans,
-// null, NaN/Inf and out-of-range numbers are rejected (ReasonExpired: it
-// reads only the time claims).
-func numericDate(claims map[string]any, name string) (t time.Time, present bool, err error) {
-	v, present := claims[name]
-	if !present {
+// seconds, possibly fractional, within [0, year 9999], read as
+// strconv.ParseFloat reads it. Strings, booleans, null, objects, arrays
+// and out-of-range numbers are rejected (ReasonExpired: it reads only the
+// time claims).
+func numericDate(v jval, name string) (t time.Time, present bool, err error) {
+	if v == nil {
 		return time.Time{}, false, nil
 	}
-	n, ok := v.(json.Number)
-	if !ok {
+	if !v.isNumber() {
 		return time.Time{}, true, invalidClaim(ReasonExpired, name, "is not a number")
 	}
-	f, perr := n.Float64()
-	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > maxNumericDate {
+	f, ok := smallInt(v)
+	if !ok {
+		var perr error
+		f, perr = strconv.ParseFloat(string(v), 64)
+		if perr != nil {
+			return time.Time{}, true, invalidClaim(ReasonExpired, name, "is out of range")
+		}
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > maxNumericDate {
 		return time.Time{}, true, invalidClaim(ReasonExpired, name, "is out of range")
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, nil
 }
 
+// smallInt reads a number of at most 15 digits and no sign, fraction or
+// exponent: every such integer is exact in a float64, so the result equals
+// strconv.ParseFloat's, without its cost.
+func smallInt(v jval) (float64, bool) {
+	if len(v) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return float64(n), true
+}
+
 // checkTimes applies RFC 7519 §4.1.4 exp (required), §4.1.5 nbf and §4.1.6
 // iat (optional) with leeway: now must be before exp+leeway, not before
 // nbf-leeway, and iat must not be later than now+leeway. It does not
 // enforce a maximum token lifetime.
-func checkTimes(claims map[string]any, now time.Time, leeway time.Duration) (exp, iat time.Time, err error) {
-	exp, present, err := numericDate(claims, "exp")
+func (c *claimPlan) checkTimes(vals claimVals, now time.Time, leeway time.Duration) (exp, iat time.Time, err error) {
+	exp, present, err := numericDate(vals[c.exp], "exp")
 	if err != nil {
 		return exp, iat, err
 	}
@@ -49,14 +71,14 @@ func checkTimes(claims map[string]any, now time.Time, leeway time.Duration) (exp
 	if !now.Before(exp.Add(leeway)) {
 		return exp, iat, invalid(ReasonExpired, "token is expired")
 	}
-	nbf, present, err := numericDate(claims, "nbf")
+	nbf, present, err := numericDate(vals[c.nbf], "nbf")
 	if err != nil {
 		return exp, iat, err
 	}
 	if present && now.Add(leeway).Before(nbf) {
 		return exp, iat, invalid(ReasonExpired, "token is not valid yet")
 	}
-	iat, present, err = numericDate(claims, "iat")
+	iat, present, err = numericDate(vals[c.iat], "iat")
 	if err != nil {
 		return exp, iat, err
 	}
@@ -66,116 +88,152 @@ func checkTimes(claims map[string]any, now time.Time, leeway time.Duration) (exp
 	return exp, iat, nil
 }
 
-// stringClaim returns a claim that must be a string when present; the
-// error for another type has the reason of the check that reads the claim.
-func stringClaim(claims map[string]any, name, reason string) (s string, present bool, err error) {
-	v, present := claims[name]
-	if !present {
-		return "", false, nil
+// stringClaim returns the decoded text of the claim in slot, which must be
+// a string when present; the error for another type has the reason of the
+// check that reads the claim.
+func (c *claimPlan) stringClaim(vals claimVals, slot int, reason string) (s []byte, present bool, err error) {
+	v := vals[slot]
+	if v == nil {
+		return nil, false, nil
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", true, invalidClaim(reason, name, "is not a string")
+	if !v.isString() {
+		return nil, true, invalidClaim(reason, c.names[slot], "is not a string")
 	}
-	return s, true, nil
+	return v.str(), true, nil
 }
 
 // audienceClaim reads "aud" (RFC 7519 §4.1.3): a string or an array of
 // strings. present is false only when the claim is absent.
-func audienceClaim(claims map[string]any) (aud []string, present bool, err error) {
-	v, present := claims["aud"]
-	if !present {
+func audienceClaim(v jval) (aud []string, present bool, err error) {
+	switch {
+	case v == nil:
 		return nil, false, nil
-	}
-	switch a := v.(type) {
-	case string:
-		return []string{a}, true, nil
-	case []any:
-		aud = make([]string, 0, len(a))
-		for _, e := range a {
-			s, ok := e.(string)
-			if !ok {
+	case v.isString():
+		return []string{string(v.str())}, true, nil
+	case v.isArray():
+		it := arrayIter{d: v}
+		for e, ok := it.next(); ok; e, ok = it.next() {
+			if !e.isString() {
 				return nil, true, invalidClaim(ReasonAudience, "aud", "has a non-string member")
 			}
-			aud = append(aud, s)
+			aud = append(aud, string(e.str()))
+		}
+		if aud == nil {
+			aud = []string{}
 		}
 		return aud, true, nil
 	}
 	return nil, true, invalidClaim(ReasonAudience, "aud", "is not a string or array")
 }
 
-// scopesOf merges the profile's scope claims: a space-separated string
-// (RFC 8693 §4.2) or an array of strings. Duplicates are dropped; a claim
-// of any other type rejects the token.
-func scopesOf(claims map[string]any, p *idp.Profile) ([]string, error) {
+// scopesOf merges the profile's scope claims: a string of scopes separated
+// by white space (RFC 8693 §4.2; split as strings.Fields splits) or an
+// array of strings. Duplicates are dropped; a claim of any other type,
+// null included, rejects the token.
+func (c *claimPlan) scopesOf(vals claimVals) ([]string, error) {
 	var out []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+	var seen nameSet
+	add := func(s []byte) {
+		if len(s) > 0 && seen.add(s) {
+			out = append(out, string(s))
 		}
 	}
-	for _, name := range p.ScopeClaims {
-		switch v := claims[name].(type) {
-		case nil:
-			if _, present := claims[name]; present {
-				return nil, invalidClaim(ReasonClaims, name, "is null")
+	for _, slot := range c.scopes {
+		v := vals[slot]
+		switch {
+		case v == nil:
+		case v.isNull():
+			return nil, invalidClaim(ReasonClaims, c.names[slot], "is null")
+		case v.isString():
+			for s := v.str(); len(s) > 0; {
+				var f []byte
+				f, s = nextField(s)
+				add(f)
 			}
-		case string:
-			for _, s := range strings.Fields(v) {
-				add(s)
-			}
-		case []any:
-			for _, e := range v {
-				s, ok := e.(string)
-				if !ok {
-					return nil, invalidClaim(ReasonClaims, name, "has a non-string member")
+		case v.isArray():
+			it := arrayIter{d: v}
+			for e, ok := it.next(); ok; e, ok = it.next() {
+				if !e.isString() {
+					return nil, invalidClaim(ReasonClaims, c.names[slot], "has a non-string member")
 				}
-				add(s)
+				add(e.str())
 			}
 		default:
-			return nil, invalidClaim(ReasonClaims, name, "is not a string or array")
+			return nil, invalidClaim(ReasonClaims, c.names[slot], "is not a string or array")
 		}
 	}
 	return out, nil
 }
 
-// firstString returns the first of names whose claim is a non-empty
+// nextField returns the first run of non-space runes in s (unicode.IsSpace,
+// as strings.Fields) and the rest after it.
+func nextField(s []byte) (field, rest []byte) {
+	start := -1
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(s[i:])
+		}
+		if unicode.IsSpace(r) {
+			if start >= 0 {
+				return s[start:i], s[i:]
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += size
+	}
+	if start < 0 {
+		return nil, nil
+	}
+	return s[start:], nil
+}
+
+// firstString returns the first of slots whose claim is a non-empty
 // string. A listed claim of another type rejects the token with reason.
-func firstString(claims map[string]any, names []string, reason string) (string, error) {
-	for _, n := range names {
-		s, present, err := stringClaim(claims, n, reason)
+func (c *claimPlan) firstString(vals claimVals, slots []int, reason string) (string, error) {
+	for _, slot := range slots {
+		s, present, err := c.stringClaim(vals, slot, reason)
 		if err != nil {
 			return "", err
 		}
-		if present && s != "" {
-			return s, nil
+		if present && len(s) > 0 {
+			return string(s), nil
 		}
 	}
 	return "", nil
 }
 
+// strOrEmpty is the decoded text of a string claim, else "" (absent or
+// another type), as the token-type markers compare it.
+func strOrEmpty(v jval) []byte {
+	if !v.isString() {
+		return nil
+	}
+	return v.str()
+}
+
 // checkMarkers enforces the profile's token-type markers: RequiredClaims
 // must be present with the exact string value; ForbiddenClaims must be
-// absent; ForbiddenClaimValues must not match (ID tokens and other token
-// kinds are never access tokens, RFC 9068 §4, RFC 8725 §2.8).
-func checkMarkers(claims map[string]any, p *idp.Profile) error {
-	for name, want := range p.RequiredClaims {
-		if s, _ := claims[name].(string); s != want {
-			return invalidClaim(ReasonTokenType, name, "does not mark an access token")
+// absent (null counts as present); ForbiddenClaimValues must not match
+// (ID tokens and other token kinds are never access tokens, RFC 9068 §4,
+// RFC 8725 §2.8). A claim that is not a string reads as "".
+func (c *claimPlan) checkMarkers(vals claimVals) error {
+	for _, r := range c.required {
+		if string(strOrEmpty(vals[r.slot])) != r.want {
+			return invalidClaim(ReasonTokenType, c.names[r.slot], "does not mark an access token")
 		}
 	}
-	for _, name := range p.ForbiddenClaims {
-		if _, present := claims[name]; present {
-			return invalidClaim(ReasonTokenType, name, "marks a non-access token")
+	for _, slot := range c.forbidden {
+		if vals[slot] != nil {
+			return invalidClaim(ReasonTokenType, c.names[slot], "marks a non-access token")
 		}
 	}
-	for name, bad := range p.ForbiddenClaimValues {
-		s, _ := claims[name].(string)
-		for _, b := range bad {
-			if s == b {
-				return invalidClaim(ReasonTokenType, name, "marks a non-access token")
+	for _, fv := range c.forbiddenValues {
+		s := strOrEmpty(vals[fv.slot])
+		for _, b := range fv.bad {
+			if string(s) == b {
+				return invalidClaim(ReasonTokenType, c.names[fv.slot], "marks a non-access token")
 			}
 		}
 	}

@@ -6,26 +6,42 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
+
+// segmentEncoding is unpadded base64url (RFC 7515 §2) rejecting non-zero
+// trailing bits, so every byte string has one encoding.
+var segmentEncoding = base64.RawURLEncoding.Strict()
 
 // decodeSegment decodes one compact-serialization segment: unpadded
 // base64url (RFC 7515 §2, §3.1) with nothing but the 64 alphabet
 // characters. Padding, "+", "/", whitespace and line breaks are rejected
-// (Go's decoder would silently skip CR and LF); Strict rejects non-zero
-// trailing bits, so every byte string has one encoding.
+// (Go's decoder would silently skip CR and LF, so they are refused first;
+// it rejects every other byte outside the alphabet itself); non-zero
+// trailing bits are rejected, so every byte string has one encoding.
 func decodeSegment(s string) ([]byte, error) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return nil, errors.New("not base64url")
-		}
+	return decodeSegmentTo(make([]byte, 0, segmentEncoding.DecodedLen(len(s))), s)
+}
+
+// decodeSegmentTo is decodeSegment decoding into the spare capacity of
+// dst, which must hold segmentEncoding.DecodedLen(len(s)) bytes; it
+// returns dst extended by the decoded bytes.
+func decodeSegmentTo(dst []byte, s string) ([]byte, error) {
+	if strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, '\n') >= 0 {
+		return nil, errors.New("not base64url")
 	}
-	return base64.RawURLEncoding.Strict().DecodeString(s)
+	n, err := segmentEncoding.Decode(dst[len(dst):cap(dst)], stringBytes(s))
+	if err != nil {
+		return nil, errors.New("not base64url")
+	}
+	return dst[:len(dst)+n], nil
 }
 
 // decodeObject parses data as exactly one JSON object and returns its
-// members. Numbers are kept as json.Number. It rejects invalid UTF-8,
+// members, for Principal.Claims (verification itself reads header and
+// payload with objReader, which accepts exactly the same inputs; see
+// TestObjReaderMatchesDecodeObject and FuzzDecoderEquivalence). Numbers are kept as json.Number. It rejects invalid UTF-8,
 // anything that is not an object (arrays, strings such as a nested JWT),
 // trailing data, and duplicate member names at the top level (RFC 7515
 // §5.2 step 4 and RFC 7519 §7.2 step 4 allow rejecting them; the "last one

@@ -46,7 +46,10 @@ type KeySetOptions struct {
 	After func(time.Duration) <-chan time.Time
 }
 
-// KeyLookup is what the Verifier needs from a key set.
+// KeyLookup is what the Verifier needs from a key set. A key it returns
+// must not be modified afterwards: a Verifier derives, once per key, what
+// verification needs of it (type, curve, use, key_ops, alg, the crypto
+// public key) and keeps that while the key is in use.
 type KeyLookup interface {
 	LookupKey(ctx context.Context, kid string) (jwk.Key, error)
 }

@@ -31,9 +31,27 @@ type Principal struct {
 	// Expiry is "exp"; IssuedAt is "iat" or the zero time when absent.
 	Expiry   time.Time
 	IssuedAt time.Time
-	// Claims holds every payload claim as decoded JSON; numbers are
-	// json.Number so large integers keep their precision.
-	Claims map[string]any
+
+	// payload is the verified JWT payload (JSON), decoded by Claims. It
+	// shares one buffer with the token's decoded header and signature.
+	payload []byte
+}
+
+// Claims decodes the token's payload on demand and returns every claim as
+// decoded JSON; numbers are json.Number so large integers keep their
+// precision. Verify does not build this map (it reads only the claims its
+// checks need), so each call decodes the payload again and returns a new
+// map that the caller may modify. It returns nil for a Principal not made
+// by Verifier.Verify.
+func (p *Principal) Claims() map[string]any {
+	if p.payload == nil {
+		return nil
+	}
+	claims, err := decodeObject(p.payload)
+	if err != nil { // not reached: Verify accepted the payload
+		return nil
+	}
+	return claims
 }
 
 // MissingScopes returns the scopes in required that p does not hold, in

@@ -24,7 +24,10 @@ const (
 	// found is not a public signature key (private or symmetric, "use" or
 	// "key_ops" excluding verification).
 	ReasonKey = "key"
-	// ReasonSignature: the signature does not verify with the key.
+	// ReasonSignature: the signature does not verify with the key,
+	// including an RSASSA-PSS signature whose salt is not as long as the
+	// hash (RFC 7518 §3.5) and an ECDSA signature that is not the curve's
+	// fixed-length r||s (RFC 7518 §3.4).
 	ReasonSignature = "signature"
 	// ReasonTokenType: the "typ" header is not one the profile accepts
 	// (RFC 8725 §3.11), or the claims mark a token that is not an access

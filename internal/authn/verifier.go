@@ -69,7 +69,9 @@ type Verifier struct {
 	keys      KeyLookup
 	p         Policy
 	audiences []audience
-	pubs      rawKeyCache
+	typs      []string // Profile.TypHeaders lower-cased
+	plan      *claimPlan
+	facts     keyFactsCache
 	cache     *tokenCache
 }
 
@@ -125,15 +127,21 @@ func NewVerifier(keys KeyLookup, p Policy) (*Verifier, error) {
 		return nil, fmt.Errorf("authn: invalid policy: %w", err)
 	}
 	v.p = p
+	v.typs = lowerTyps(p.Profile.TypHeaders)
+	v.plan = newClaimPlan(&v.p.Profile)
 	return v, nil
 }
 
 // Verify checks raw as a JWT access token (RFC 9068 §4, RFC 8725 §3) and
 // returns its Principal, which callers must treat as read-only (it may be
-// shared through the verified-token cache, see Policy.CacheTTL). In order: size cap; JWS compact shape and header
-// (checkHeader); key by kid from the key set only; alg/key fit; signature;
-// payload as one JSON object; token-type markers; iss exact; exp/nbf/iat
-// with leeway; sub; audience; client id; scopes.
+// shared through the verified-token cache, see Policy.CacheTTL). In order:
+// size cap; JWS compact shape and header (parseHeader); key by kid from
+// the key set only; alg/key fit (checkKey); signature (verifySignature);
+// payload as one JSON object (claimPlan.parseClaims); token-type markers;
+// iss exact; exp/nbf/iat with leeway; sub; client id; audience; client-id
+// allowlist; scopes; username. Header and payload are each read in one
+// pass into the fields these checks need; Principal.Claims decodes the
+// full payload only when called.
 //
 // Errors wrap ErrInvalidToken, or ErrKeysUnavailable when keys or the
 // client-id allowlist cannot be reached; FailureReason names which check
@@ -144,7 +152,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > v.p.MaxTokenBytes {
 		return nil, invalid(ReasonMalformed, "token too large")
 	}
-	if p, ok := v.cache.get(raw, v.p.Now()); ok {
+	p, ck, ok := v.cache.get(raw, v.p.Now())
+	if ok {
 		if v.p.ClientIDs != nil {
 			if err := v.allowClient(ctx, p.ClientID); err != nil {
 				return nil, err
@@ -152,7 +161,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		}
 		return p, nil
 	}
-	c, err := splitCompact(raw, v.p.Profile.TypHeaders)
+	c, err := splitCompact(raw, v.typs)
 	if err != nil {
 		return nil, err
 	}
@@ -163,25 +172,18 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		}
 		return nil, invalid(ReasonKey, "no key matches the token's kid")
 	}
-	if err := checkKey(key, c.header.alg); err != nil {
+	facts := v.facts.get(key)
+	if err := checkKey(facts, c.header.alg); err != nil {
 		return nil, err
 	}
-	pub, err := v.pubs.get(key)
+	if err := verifySignature(&c, facts); err != nil {
+		return nil, err
+	}
+	p, err = v.checkPayload(ctx, c.payload)
 	if err != nil {
 		return nil, err
 	}
-	if err := verifySignature(c, pub); err != nil {
-		return nil, err
-	}
-	claims, err := decodeObject(c.payload)
-	if err != nil {
-		return nil, invalid(ReasonMalformed, "payload: "+err.Error())
-	}
-	p, err := v.checkClaims(ctx, claims)
-	if err != nil {
-		return nil, err
-	}
-	v.cache.put(raw, p, v.p.Now(), v.p.Leeway)
+	v.cache.put(ck, p, v.p.Now(), v.p.Leeway)
 	return p, nil
 }
 
@@ -189,38 +191,62 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 // the verifier was made (zero when Policy.CacheTTL disabled the cache).
 func (v *Verifier) CacheStats() CacheStats { return v.cache.stats() }
 
-// checkClaims applies the policy to signature-verified claims.
-func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Principal, error) {
-	prof := &v.p.Profile
-	if err := checkMarkers(claims, prof); err != nil {
+// checkPayload reads the signature-verified payload as one JSON object in
+// one pass (claimPlan.parseClaims; any problem is ReasonMalformed) and
+// applies the policy to its claims.
+func (v *Verifier) checkPayload(ctx context.Context, payload []byte) (*Principal, error) {
+	var stack [maxStackSlots]jval
+	vals := claimVals(stack[:0])
+	if n := len(v.plan.names); n <= maxStackSlots {
+		vals = stack[:n]
+	} else {
+		vals = make(claimVals, n)
+	}
+	if err := v.plan.parseClaims(payload, vals); err != nil {
 		return nil, err
 	}
-	iss, _, err := stringClaim(claims, "iss", ReasonIssuer)
+	p, err := v.checkClaims(ctx, vals)
 	if err != nil {
 		return nil, err
 	}
-	if iss != v.p.Issuer {
+	p.payload = payload
+	return p, nil
+}
+
+// checkClaims applies the policy to the claims of a signature-verified
+// payload, in Verify's documented order.
+func (v *Verifier) checkClaims(ctx context.Context, vals claimVals) (*Principal, error) {
+	prof, plan := &v.p.Profile, v.plan
+	if err := plan.checkMarkers(vals); err != nil {
+		return nil, err
+	}
+	iss, _, err := plan.stringClaim(vals, plan.iss, ReasonIssuer)
+	if err != nil {
+		return nil, err
+	}
+	if string(iss) != v.p.Issuer {
 		return nil, invalidClaim(ReasonIssuer, "iss", "does not match the issuer")
 	}
-	exp, iat, err := checkTimes(claims, v.p.Now(), v.p.Leeway)
+	exp, iat, err := plan.checkTimes(vals, v.p.Now(), v.p.Leeway)
 	if err != nil {
 		return nil, err
 	}
-	sub, _, err := stringClaim(claims, prof.Subject(), ReasonClaims)
+	subText, _, err := plan.stringClaim(vals, plan.sub, ReasonClaims)
 	if err != nil {
 		return nil, err
 	}
-	if sub == "" {
+	if len(subText) == 0 {
 		return nil, invalidClaim(ReasonClaims, prof.Subject(), "is missing or empty")
 	}
-	clientID, err := firstString(claims, prof.ClientIDClaims, ReasonClient)
+	sub := string(subText)
+	clientID, err := plan.firstString(vals, plan.clientIDs, ReasonClient)
 	if err != nil {
 		return nil, err
 	}
 	if clientID == "" && prof.RequireClientID {
 		return nil, invalid(ReasonClient, "client id claim is missing")
 	}
-	aud, audPresent, err := audienceClaim(claims)
+	aud, audPresent, err := audienceClaim(vals[plan.aud])
 	if err != nil {
 		return nil, err
 	}
@@ -238,17 +264,17 @@ func (v *Verifier) checkClaims(ctx context.Context, claims map[string]any) (*Pri
 			return nil, err
 		}
 	}
-	scopes, err := scopesOf(claims, prof)
+	scopes, err := plan.scopesOf(vals)
 	if err != nil {
 		return nil, err
 	}
-	username, err := firstString(claims, prof.UsernameClaims, ReasonClaims)
+	username, err := plan.firstString(vals, plan.usernames, ReasonClaims)
 	if err != nil {
 		return nil, err
 	}
 	return &Principal{
 		Subject: sub, ClientID: clientID, Username: username, Scopes: scopes,
-		Issuer: iss, Audience: aud, Expiry: exp, IssuedAt: iat, Claims: claims,
+		Issuer: v.p.Issuer, Audience: aud, Expiry: exp, IssuedAt: iat,
 		ScopeImplications: v.p.ScopeImplications,
 	}, nil
 }

@@ -118,13 +118,24 @@ func TestPrincipalFields(t *testing.T) {
 		Scopes: []string{"mcp:read", "mcp:write"}, Issuer: iss.URL, Audience: []string{testAudience},
 		Expiry: time.Unix(4102444800, 0).UTC(), IssuedAt: time.Unix(1700000000, 0).UTC(),
 	}
-	got := *p
-	got.Claims = nil
+	got := authn.Principal{
+		Subject: p.Subject, ClientID: p.ClientID, Username: p.Username, Scopes: p.Scopes,
+		ScopeImplications: p.ScopeImplications, Issuer: p.Issuer, Audience: p.Audience,
+		Expiry: p.Expiry, IssuedAt: p.IssuedAt,
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
-	if p.Claims["jti"] != c["jti"] || len(p.Claims) != len(c) {
-		t.Fatalf("claims %v", p.Claims)
+	claims := p.Claims()
+	if claims["jti"] != c["jti"] || len(claims) != len(c) {
+		t.Fatalf("claims %v", claims)
+	}
+	claims["jti"] = "changed" // a new map each call
+	if p.Claims()["jti"] != c["jti"] {
+		t.Fatal("Claims returned a shared map")
+	}
+	if (&authn.Principal{Subject: "s"}).Claims() != nil {
+		t.Fatal("Claims of a Principal not made by Verify is not nil")
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
@@ -84,4 +86,54 @@ func BenchmarkRSAVerifyPKCS1v15(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkVerifyVsRSA interleaves, in every iteration, a first-seen
+// Verify and the bare rsa.VerifyPKCS1v15 of BenchmarkRSAVerifyPKCS1v15,
+// timing each, so that load on a shared machine falls on both alike. It
+// reports the median of each and verify/rsa, the ratio of the medians: the
+// cost of verification over the RSA floor.
+func BenchmarkVerifyVsRSA(b *testing.B) {
+	benchSetup(b)
+	toks := benchTokens(b, b.N)
+	v := newVerifier(b, bench.keys, bench.iss, nil)
+	key, _ := bench.iss.RSA()
+	digest := sha256.Sum256([]byte("header.payload"))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tv, tr := make([]time.Duration, b.N), make([]time.Duration, b.N)
+	rsaOnce := func(i int) {
+		t0 := time.Now()
+		if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], sig); err != nil {
+			b.Fatal(err)
+		}
+		tr[i] = time.Since(t0)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 1 {
+			rsaOnce(i)
+		}
+		t0 := time.Now()
+		if _, err := v.Verify(ctx, toks[i]); err != nil {
+			b.Fatal(err)
+		}
+		tv[i] = time.Since(t0)
+		if i%2 == 0 {
+			rsaOnce(i)
+		}
+	}
+	b.StopTimer()
+	mv, mr := median(tv), median(tr)
+	b.ReportMetric(float64(mv.Nanoseconds()), "verify-ns/op")
+	b.ReportMetric(float64(mr.Nanoseconds()), "rsa-ns/op")
+	b.ReportMetric(float64(mv)/float64(mr), "verify/rsa")
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
 }
