@@ -13,10 +13,11 @@ const DefaultCacheTTL = 30 * time.Second
 // maxCacheEntries bounds the verified-token cache.
 const maxCacheEntries = 10000
 
-// Sizing of the verified-token cache's map: initial capacity, and the
+// Sizing of the verified-token cache's map: initial capacity (small: every
+// route has its own verifier, and most see a handful of users), and the
 // smallest size at which growth triggers a sweep of expired entries.
 const (
-	cacheInitialSize = 512
+	cacheInitialSize = 16
 	minSweepSize     = 256
 )
 
@@ -42,6 +43,9 @@ type tokenCache struct {
 	// sweepAt and nextSweep trigger the next sweep (see put).
 	sweepAt   int
 	nextSweep time.Time
+	// peak is the most entries m held since it was last rebuilt (see
+	// compact).
+	peak int
 
 	hits, misses atomic.Uint64
 }
@@ -117,6 +121,7 @@ func (c *tokenCache) put(k cacheKey, p *Principal, now time.Time, leeway time.Du
 		c.evict()
 	}
 	c.m[k] = cacheEntry{p: p, until: until}
+	c.peak = max(c.peak, len(c.m))
 }
 
 // sweep drops expired entries and schedules the next sweep for when the
@@ -129,6 +134,7 @@ func (c *tokenCache) sweep(now time.Time) {
 	}
 	c.sweepAt = max(2*len(c.m), minSweepSize)
 	c.nextSweep = now.Add(c.ttl)
+	c.compact()
 }
 
 // evict drops an arbitrary tenth of a cache still full after a sweep (map order is random), so
@@ -142,4 +148,26 @@ func (c *tokenCache) evict() {
 		delete(c.m, k)
 		drop--
 	}
+	c.rebuild()
+}
+
+// compact rebuilds the map once it holds at most half of its peak: a Go
+// map keeps the storage of deleted entries, so without this a cache that
+// once held 10,000 tokens would keep their memory.
+func (c *tokenCache) compact() {
+	if c.peak > minSweepSize && 2*len(c.m) <= c.peak {
+		c.rebuild()
+	}
+}
+
+// rebuild copies the live entries into a map of their size. After evict
+// it runs every maxCacheEntries/10 new tokens of a flood, copying the
+// 9,000 that stay: without it, deletions and inserts churning a full map
+// grow its storage far beyond 10,000 entries.
+func (c *tokenCache) rebuild() {
+	m := make(map[cacheKey]cacheEntry, len(c.m))
+	for k, e := range c.m {
+		m[k] = e
+	}
+	c.m, c.peak = m, len(m)
 }

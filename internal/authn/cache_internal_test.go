@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // putRaw caches p under raw as Verify does: get's key, then put.
@@ -73,5 +75,30 @@ func TestTokenCacheHitDoesNotAllocate(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Fatalf("a cache hit allocates %v times", n)
+	}
+}
+
+// TestTokenCacheMemoryStaysBounded floods the cache with twenty times
+// more distinct tokens than it holds: its live heap must stay near that
+// of a full cache. A Go map keeps the storage of deleted entries, so
+// without rebuild the churn grew it about eightfold (1.2 to 9.7 MB).
+func TestTokenCacheMemoryStaysBounded(t *testing.T) {
+	c := newTokenCache(time.Hour)
+	now := time.Now()
+	p := &Principal{Expiry: now.Add(2 * time.Hour)}
+	key := func(i int) string { return "flood-" + strconv.Itoa(i) }
+	for i := range 2 * maxCacheEntries {
+		putRaw(c, key(i), p, now)
+	}
+	full := testkit.HeapInUse()
+	for i := 2 * maxCacheEntries; i < 20*maxCacheEntries; i++ {
+		putRaw(c, key(i), p, now)
+	}
+	after := testkit.HeapInUse()
+	if len(c.m) > maxCacheEntries {
+		t.Fatalf("cache holds %d entries, cap %d", len(c.m), maxCacheEntries)
+	}
+	if grown := after - full; grown > 2<<20 {
+		t.Fatalf("live heap grew by %.1f MiB over %d more distinct tokens; a full cache holds about 1 MiB", grown/(1<<20), 18*maxCacheEntries)
 	}
 }
