@@ -72,7 +72,8 @@ func (h *Hub) WithClock(now func() time.Time) *Hub {
 type Request struct {
 	hub *Hub
 	// Header is the incoming request's header (read-only), for observers
-	// that extract context from it (W3C traceparent).
+	// that extract context from it (W3C traceparent) when a phase starts;
+	// nil once Finish has run.
 	Header http.Header
 
 	mu       sync.Mutex
@@ -195,8 +196,9 @@ func StartPhase(ctx context.Context, p Phase) (context.Context, func(error)) {
 
 // Finish closes the record with the HTTP status answered and hands one
 // event per operation (one event when the body had none, or for GET and
-// DELETE) to every observer, then ends the request phase. A request
-// without a decision is allowed. Later calls do nothing.
+// DELETE) to every observer, then ends the request phase and drops the
+// record's references to the request (see release). A request without a
+// decision is allowed. Later calls do nothing.
 func (rec *Request) Finish(ctx context.Context, status int) {
 	rec.mu.Lock()
 	if rec.finished {
@@ -231,6 +233,19 @@ func (rec *Request) Finish(ctx context.Context, status int) {
 	for i := len(rec.ends) - 1; i >= 0; i-- {
 		rec.ends[i](err)
 	}
+	rec.release()
+}
+
+// release drops what the record needs only until Finish: the request's
+// header (its bearer token among it), the operations and the phase ends.
+// A record can outlive its request: the go-sdk keeps the context of the
+// request that created a session (with the record in it) for the
+// session's life, and a header map held there costs every idle session
+// its initialize request's header for as long as the session lasts.
+func (rec *Request) release() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.Header, rec.ops, rec.ends = nil, nil, nil
 }
 
 func (rec *Request) emit(ctx context.Context, e *Event) {
