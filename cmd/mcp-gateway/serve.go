@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/cli"
 )
 
 func serveCmd() *cobra.Command {
@@ -15,7 +17,9 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := wire(cfg, newLogger(cfg.LogLevel, cfg.LogFormat))
+			log := newLogger(cfg.LogLevel, cfg.LogFormat)
+			cli.ApplyMemoryLimit(log)
+			a, err := wire(cfg, log)
 			if err != nil {
 				return err
 			}
