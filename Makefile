@@ -121,10 +121,25 @@ lint: ## gofmt + go vet
 fuzz: ## every fuzz target briefly, one after another (.ci/fuzz; FUZZTIME per target, default 5000x inputs; FUZZ_TARGETS=regexp to pick)
 	GO=$(GO) .ci/fuzz
 
-bench: ## benchmarks, each pair side by side in one run: Verify vs bare RSA; tools/call direct vs through the proxy
-	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/authn/...
-	$(GO) test -run '^$$' -bench BenchmarkToolsCall -benchtime 5s -count 3 ./internal/upstream/httpproxy/
-	$(GO) test -run '^$$' -bench BenchmarkGatewayToolsCall -benchtime 5s -count 3 ./cmd/mcp-gateway/
+# make bench writes docs/PERFORMANCE.md's generated blocks: the gateway side
+# by side with the alternatives (TestBench: BENCH_DURATION per run, default 5s;
+# BENCH_ROUNDS, default 3; BENCH_CONCURRENCY sessions, default 32), the memory
+# of idle streams (TestMemoryIdleStreams), then the Go micro-benchmarks of
+# BENCH_PKGS, BENCH_COUNT times each for BENCH_BENCHTIME (200ms: with the default
+# 1s they alone take over 10 minutes), through benchstat (TestMicro).
+BENCH_NODE_DIR := test/bench/node
+BENCH_PKGS     ?= ./internal/authn/ ./internal/upstream/httpproxy/ ./internal/upstream/authz/ ./cmd/mcp-gateway/ ./internal/gateway/ ./internal/observe/...
+BENCH_COUNT    ?= 6
+BENCH_BENCHTIME ?= 200ms
+BENCH_TIMEOUT  ?= 60m
+BENCH_GOTEST    = $(GO) test -tags bench -count=1 -timeout $(BENCH_TIMEOUT) -v
+
+bench: node-deps ## the gateway against go-sdk, go-oidc, TS SDK and express peers, memory per stream, micro-benchmarks: writes docs/PERFORMANCE.md
+	@[ $(BENCH_NODE_DIR)/node_modules/.installed -nt $(BENCH_NODE_DIR)/package-lock.json ] || \
+		{ $(NPM) ci --prefix $(BENCH_NODE_DIR) --no-audit --no-fund && touch $(BENCH_NODE_DIR)/node_modules/.installed; }
+	cd test/bench && $(BENCH_GOTEST) -run '^TestBench$$'
+	@if [ -f test/bench/memory_test.go ]; then set -x; cd test/bench && $(BENCH_GOTEST) -run '^TestMemoryIdleStreams$$'; fi
+	cd test/bench && BENCH_PKGS='$(BENCH_PKGS)' BENCH_COUNT=$(BENCH_COUNT) BENCH_BENCHTIME=$(BENCH_BENCHTIME) $(BENCH_GOTEST) -run '^TestMicro$$'
 
 clean:
 	rm -rf $(BIN) dist $(NODE_DIR)/node_modules
