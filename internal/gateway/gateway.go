@@ -147,9 +147,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.After == nil {
-		opts.After = time.After
-	}
+	// A nil After stays nil: keep-alives then wait on runtime timers
+	// (time.AfterFunc), not on a goroutine per stream.
 	origins, err := newOriginPolicy(opts.PublicURL, opts.AllowedOrigins, opts.InsecureAllowLoopbackOrigins)
 	if err != nil {
 		return nil, err

@@ -28,18 +28,42 @@ var keepAliveComment = mcpwire.EncodeComment("keep-alive")
 // starts when the status line is written (a handler that holds its status
 // line back, as the HTTP proxy's first-event hold does, is not hurried) and
 // restarts on every Write. It stops when the handler returns or the client
-// goes away. Not checked: whether the bytes the handler writes are valid
-// SSE.
+// goes away. An idle stream costs a runtime timer, not a goroutine: the
+// check runs as the timer's callback (time.AfterFunc). Not checked:
+// whether the bytes the handler writes are valid SSE.
 type keepAlive struct {
 	every time.Duration
 	now   func() time.Time
+	// after, when set, is an injected clock's timer (tests): each wait
+	// then runs on a goroutine of its own. nil: time.AfterFunc.
 	after func(time.Duration) <-chan time.Time
+}
+
+// afterFunc runs f once d has passed on k's clock, unless the returned
+// stop is called first (at most once).
+func (k keepAlive) afterFunc(d time.Duration, f func()) (stop func()) {
+	if k.after == nil {
+		t := time.AfterFunc(d, f)
+		return func() { t.Stop() }
+	}
+	fired, quit := k.after(d), make(chan struct{})
+	go func() {
+		select {
+		case <-fired:
+			f()
+		case <-quit:
+		}
+	}()
+	return func() { close(quit) }
 }
 
 // wrap returns next with keep-alives, or next itself when every <= 0.
 func (k keepAlive) wrap(next http.Handler) http.Handler {
 	if k.every <= 0 {
 		return next
+	}
+	if k.now == nil {
+		k.now = time.Now
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kw := &keepAliveWriter{w: w, k: k, req: r}
@@ -57,11 +81,10 @@ type keepAliveWriter struct {
 	mu       sync.Mutex
 	wrote    bool // status line written
 	stream   bool // ... with Content-Type text/event-stream
-	done     bool // handler returned or a write failed: no more comments
+	done     bool // handler returned, client gone or a write failed: no more comments
 	last     time.Time
 	boundary mcpwire.EventBoundary
-	quit     chan struct{} // closed by stop
-	exited   chan struct{} // closed by the timer goroutine
+	cancel   func() // stops the pending wait; nil when none
 }
 
 var (
@@ -100,11 +123,12 @@ func (kw *keepAliveWriter) writeHeaderLocked(code int) {
 	}
 	kw.stream = true
 	kw.last = kw.k.now()
-	kw.quit, kw.exited = make(chan struct{}), make(chan struct{})
 	// The first wait is registered before the status line can reach the
 	// client, so a test that has seen the headers may advance its clock.
-	go kw.idle(kw.k.after(kw.k.every))
+	kw.armLocked(kw.k.every)
 }
+
+func (kw *keepAliveWriter) armLocked(d time.Duration) { kw.cancel = kw.k.afterFunc(d, kw.wake) }
 
 // Write implements http.ResponseWriter.
 func (kw *keepAliveWriter) Write(p []byte) (int, error) {
@@ -142,36 +166,27 @@ func (kw *keepAliveWriter) FlushError() error {
 // deadlines and full duplex.
 func (kw *keepAliveWriter) Unwrap() http.ResponseWriter { return kw.w }
 
-// idle waits for the stream to stay quiet for k.every, writes a comment
-// (when at an event boundary; otherwise it waits one more period), and
-// repeats until stop or the client goes away.
-func (kw *keepAliveWriter) idle(wake <-chan time.Time) {
-	defer close(kw.exited)
-	for {
-		select {
-		case <-kw.quit:
-			return
-		case <-kw.req.Context().Done():
-			return
-		case <-wake:
-		}
-		next, ok := kw.tick()
-		if !ok {
-			return
-		}
-		wake = kw.k.after(next)
+// wake is the timer's callback: it writes a comment if the stream has
+// been idle long enough (when at an event boundary; otherwise it waits
+// one more period) and re-arms the timer, until stop, a failed write or
+// the client going away.
+func (kw *keepAliveWriter) wake() {
+	kw.mu.Lock()
+	defer kw.mu.Unlock()
+	kw.cancel = nil
+	if kw.done || kw.req.Context().Err() != nil {
+		kw.done = true
+		return
+	}
+	if next, ok := kw.tickLocked(); ok {
+		kw.armLocked(next)
 	}
 }
 
-// tick writes a comment if the stream has been idle long enough and
+// tickLocked writes a comment if the stream has been idle long enough and
 // returns how long to wait before the next check; false ends the stream's
-// keep-alives (the handler returned or a write failed).
-func (kw *keepAliveWriter) tick() (time.Duration, bool) {
-	kw.mu.Lock()
-	defer kw.mu.Unlock()
-	if kw.done {
-		return 0, false
-	}
+// keep-alives (a write failed).
+func (kw *keepAliveWriter) tickLocked() (time.Duration, bool) {
 	if quiet := kw.k.now().Sub(kw.last); quiet < kw.k.every {
 		return kw.k.every - quiet, true
 	}
@@ -192,14 +207,13 @@ func (kw *keepAliveWriter) tick() (time.Duration, bool) {
 }
 
 // stop ends the keep-alives once the handler returned: no comment is
-// written after it, and the timer goroutine has exited.
+// written after it (a callback already waiting for the lock finds done).
 func (kw *keepAliveWriter) stop() {
 	kw.mu.Lock()
+	defer kw.mu.Unlock()
 	kw.done = true
-	quit, exited := kw.quit, kw.exited
-	kw.mu.Unlock()
-	if quit != nil {
-		close(quit)
-		<-exited
+	if kw.cancel != nil {
+		kw.cancel()
+		kw.cancel = nil
 	}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -270,7 +271,7 @@ func TestKeepAliveStops(t *testing.T) {
 		c := testkit.NewClock(time.Unix(0, 0))
 		s, w := serve(t, context.Background(), testKeepAlive(c))
 		s.do(t, sseHeader)
-		s.end(t) // ServeHTTP waits for the timer goroutine
+		s.end(t)
 		c.Advance(10 * every)
 		if got := w.String(); got != "" {
 			t.Fatalf("written after the handler returned: %q", got)
@@ -284,12 +285,50 @@ func TestKeepAliveStops(t *testing.T) {
 		var kw *keepAliveWriter
 		s.do(t, func(w http.ResponseWriter) { sseHeader(w); kw = w.(*keepAliveWriter) })
 		cancel()
-		testkit.WaitDone(t, kw.exited, testkit.DefaultTimeout, "the timer goroutine to exit")
+		advance(t, c, 1, 10*every)
+		testkit.WaitFor(t, testkit.DefaultTimeout, func() bool {
+			kw.mu.Lock()
+			defer kw.mu.Unlock()
+			return kw.done
+		}, "the keep-alives to end")
+		if n := c.Waiters(); n != 0 {
+			t.Fatalf("%d timers re-armed after the client left", n)
+		}
 		c.Advance(10 * every)
 		if got := w.String(); got != "" {
 			t.Fatalf("written after the client left: %q", got)
 		}
 	})
+}
+
+// TestKeepAliveNoGoroutinePerStream: on the real clock an idle event
+// stream waits on a runtime timer, not on a goroutine of its own, and the
+// timer is stopped when the handler returns.
+func TestKeepAliveNoGoroutinePerStream(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	s, w := serve(t, context.Background(), keepAlive{every: time.Hour})
+	s.do(t, func(http.ResponseWriter) {}) // the handler's goroutine is parked in its loop
+	before := runtime.NumGoroutine()
+	var kw *keepAliveWriter
+	s.do(t, func(w http.ResponseWriter) { sseHeader(w); kw = w.(*keepAliveWriter) })
+	if after := runtime.NumGoroutine(); after != before {
+		t.Fatalf("%d goroutines while the stream idles, %d before it started", after, before)
+	}
+	kw.mu.Lock()
+	armed := kw.cancel != nil
+	kw.mu.Unlock()
+	if !armed {
+		t.Fatal("no timer armed on the idle stream")
+	}
+	s.end(t)
+	kw.mu.Lock()
+	defer kw.mu.Unlock()
+	if kw.cancel != nil || !kw.done {
+		t.Fatal("the timer outlived the handler")
+	}
+	if got := w.String(); got != "" {
+		t.Fatalf("written: %q", got)
+	}
 }
 
 // TestKeepAliveWriterControls: http.Flusher and http.ResponseController
