@@ -45,12 +45,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Flush forwards to the underlying writer (streams flush every event).
-func (w *statusWriter) Flush() {
+// Flush forwards to the underlying writer.
+func (w *statusWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is what http.ResponseController.Flush calls: it forwards to
+// the underlying writer and returns its error (a client gone). Flushing
+// before any Write sends the status line (200), as net/http does.
+func (w *statusWriter) FlushError() error {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap returns the underlying writer.

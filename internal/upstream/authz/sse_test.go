@@ -42,8 +42,8 @@ func newSSEWriter(a *answerFilter, max int, order ...string) *sseWriter {
 // line from the SSE grammar but not from the go-sdk client, in chunks of
 // every size: the output is the same each time, LF-only events that need
 // no change are byte for byte, every other event is re-encoded with LF
-// only (so no client reads more than was checked), and each event is
-// flushed as soon as it is complete.
+// only (so no client reads more than was checked), and the filter does not
+// flush on its own account (see TestSSEFlushFollowsUpstream).
 func TestSSEGolden(t *testing.T) {
 	in, err := os.ReadFile("testdata/stream.sse")
 	if err != nil {
@@ -60,8 +60,8 @@ func TestSSEGolden(t *testing.T) {
 			rest = rest[n:]
 		}
 		s.finish()
-		if s.flushes != 8 {
-			t.Fatalf("size %d: %d flushes, want 8 (one per event)", size, s.flushes)
+		if s.flushes != 0 {
+			t.Fatalf("size %d: %d flushes, want none (the upstream never flushed)", size, s.flushes)
 		}
 		if first == nil {
 			first = s.rec.Body.Bytes()
@@ -73,6 +73,24 @@ func TestSSEGolden(t *testing.T) {
 	if !bytes.HasPrefix(first, []byte(": ok\n\nevent: message\nid: s1_0\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"")) ||
 		bytes.Contains(first, []byte("admin.")) || bytes.Contains(first, []byte("secret")) || bytes.IndexByte(first, '\r') >= 0 {
 		t.Errorf("unexpected output %q", first)
+	}
+}
+
+// TestSSEFlushFollowsUpstream: an event is forwarded once complete and
+// flushed when the upstream flushes, so that events (and the end of the
+// stream) the upstream writes together reach the client in one write.
+func TestSSEFlushFollowsUpstream(t *testing.T) {
+	s := newSSEWriter(testFilter(t, "1 tools/call"), 1<<10)
+	const ev = "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\"}\n\n"
+	if _, err := s.Write([]byte(ev + "data: {")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.rec.Body.String(); got != ev || s.flushes != 0 {
+		t.Fatalf("before the upstream flushed: body %q, %d flushes; want the complete event, no flush", got, s.flushes)
+	}
+	s.Flush()
+	if s.flushes != 1 {
+		t.Fatalf("%d flushes after the upstream's Flush, want 1", s.flushes)
 	}
 }
 

@@ -124,7 +124,7 @@ func (f *filterWriter) Write(p []byte) (int, error) {
 	return 0, errUnauthorizable
 }
 
-// event checks one complete event and forwards it. An event is forwarded
+// event checks one complete event and forwards it, unflushed (see Flush). An event is forwarded
 // byte for byte only when it is unchanged and has no CR: clients split
 // lines differently (the go-sdk client ends lines at LF only and trims
 // field values, where the SSE grammar also ends them at a lone CR), and
@@ -149,14 +149,15 @@ func (f *filterWriter) event(raw []byte) error {
 			out = []byte(":\n\n")
 		}
 	}
-	if _, err := f.w.Write(out); err != nil {
-		return err
-	}
-	f.flush()
-	return nil
+	_, err := f.w.Write(out)
+	return err
 }
 
 // Flush implements http.Flusher; buffered JSON is flushed only at finish.
+// An event stream is flushed when the upstream flushes, never after each
+// event on the filter's own account: an upstream that writes several
+// events (or an answer and then the end of its stream) before it flushes
+// keeps them in one write to the client.
 func (f *filterWriter) Flush() {
 	if f.mode == modePass || f.mode == modeSSE || f.mode == modeUndecided && !f.post {
 		f.flush()

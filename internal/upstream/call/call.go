@@ -137,24 +137,28 @@ func ReadWithin(maxBody int64, timeout time.Duration, next http.Handler) http.Ha
 }
 
 func readBody(r *http.Request, max int64) ([]byte, *mcpwire.Error) {
-	tooLarge := mcpwire.Errorf(http.StatusRequestEntityTooLarge, mcpwire.CodeInvalidRequest, nil, "request body exceeds %d bytes", max)
+	tooLarge := func() *mcpwire.Error {
+		return mcpwire.Errorf(http.StatusRequestEntityTooLarge, mcpwire.CodeInvalidRequest, nil, "request body exceeds %d bytes", max)
+	}
 	if r.ContentLength > max {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	if r.Body == nil {
 		return nil, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeParseError, nil, "parse error: empty body")
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, max+1))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, tooLarge
-	case isTimeout(err):
-		return nil, mcpwire.Errorf(http.StatusRequestTimeout, mcpwire.CodeServerError, nil, "request body not received in time")
-	case err != nil:
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, tooLarge()
+		case isTimeout(err):
+			return nil, mcpwire.Errorf(http.StatusRequestTimeout, mcpwire.CodeServerError, nil, "request body not received in time")
+		}
 		return nil, mcpwire.Errorf(http.StatusBadRequest, mcpwire.CodeInvalidRequest, nil, "reading the request body failed")
-	case int64(len(raw)) > max:
-		return nil, tooLarge
+	}
+	if int64(len(raw)) > max {
+		return nil, tooLarge()
 	}
 	return raw, nil
 }

@@ -120,12 +120,19 @@ func (b *bridge) servePOST(w http.ResponseWriter, r *http.Request, c *call.Call,
 	defer ew.close()
 	send := func(data []byte) bool { return ew.send(mcpwire.MessageEvent(data)) == nil }
 	var undelivered []item
+	// The answer to the last pending request is not flushed: the stream
+	// ends with it, and net/http writes both at once.
 	deliver := func(it item) bool {
-		if !send(it.data) {
+		_, answers := pending[it.answers]
+		last := answers && len(pending) == 1
+		if ew.write(mcpwire.MessageEvent(it.data), last) != nil {
 			undelivered = append(undelivered, it)
 			return false
 		}
 		delete(pending, it.answers)
+		if !last {
+			ew.flush()
+		}
 		return true
 	}
 	defer func() { s.refuseUndelivered(undelivered) }()
@@ -213,11 +220,12 @@ func (b *bridge) serveGET(w http.ResponseWriter, r *http.Request, s *bridgeSessi
 		batch = s.take()
 		s.mu.Unlock()
 		for len(batch) > 0 {
-			if ew.send(mcpwire.MessageEvent(batch[0].data)) != nil {
+			if ew.write(mcpwire.MessageEvent(batch[0].data), false) != nil {
 				return
 			}
 			batch = batch[1:]
 		}
+		ew.flush() // the batch leaves in one write
 		select {
 		case <-r.Context().Done():
 			return

@@ -42,14 +42,22 @@
 //
 // # Streams
 //
-// text/event-stream bodies are copied event by event (mcpwire.Reader: CR,
-// LF and CRLF line ends), flushing after each, so progress notifications
-// arrive while the tool still runs; an upstream that dies mid-stream ends
-// the client's stream after the last complete event.
+// text/event-stream bodies are copied event by event (mcpwire.Splitter: CR,
+// LF and CRLF line ends), each forwarded as soon as it is complete and
+// flushed as soon as no further event is ready (the proxy is about to wait
+// for the upstream), so progress notifications arrive while the tool still
+// runs, while events read together leave in one write; an upstream that
+// dies mid-stream ends the client's stream after the last complete event.
+// The response to the only request of a POST is not flushed: the upstream
+// should end the stream right after it (Transports §Streamable HTTP), and
+// net/http then writes it with the end of the response, status line and
+// headers too when nothing went out before, in one write. An upstream that
+// keeps the stream open gets it flushed after 2 ms.
 //
 // The event stream answering a POST is held for up to 25 ms before its
 // status line goes out: what arrives within the hold (often the whole
-// answer) is written together with the headers in one write, and the
+// answer) is written together with the headers in one write (with the end
+// of the response when the stream ended within the hold), and the
 // headers never go out alone before the hold ends. A reverse proxy built on
 // Go's net/http in front of the gateway (httputil.ReverseProxy without full
 // duplex, as in the conformance harness, and older Caddy releases) drops

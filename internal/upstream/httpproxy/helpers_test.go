@@ -39,16 +39,21 @@ func principal(sub string) *authn.Principal {
 // body reader would.
 func front(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(frontHandler(h))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// frontHandler is the handler front serves.
+func frontHandler(h http.Handler) http.Handler {
 	h = call.Read(0, h)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := r.Header.Get("X-Test-Sub")
 		if sub == "" {
 			sub = "alice"
 		}
 		h.ServeHTTP(w, r.WithContext(bearer.WithToken(r.Context(), principal(sub))))
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 // newProxy builds a Proxy closed at cleanup.

@@ -71,8 +71,11 @@ type Options struct {
 	Identity identity.Injector
 	// HTTPClient sends upstream requests. Default: dial and TLS timeouts of
 	// 10s, no overall timeout (streams), no proxy from the environment (an
-	// HTTP_PROXY would see identity headers), HTTP/1.1 and HTTP/2, no
-	// transparent compression (it would delay SSE events). Redirects are
+	// HTTP_PROXY would see identity headers), HTTP/2 to https upstreams
+	// that offer it and HTTP/1.1 otherwise (no h2c), up to 64 idle
+	// connections per upstream kept for 90 s (Go's default of 2 would
+	// churn connections under parallel load), no transparent compression
+	// (it would delay SSE events). Redirects are
 	// never followed, whatever client is given; its Timeout, if any, also
 	// cuts streams.
 	HTTPClient *http.Client
@@ -92,6 +95,8 @@ type Options struct {
 
 	// responseHold overrides defaultResponseHold (tests); negative: none.
 	responseHold time.Duration
+	// endGrace overrides the const endGrace (tests).
+	endGrace time.Duration
 	// clock overrides the real clock of bridge idle tracking (tests).
 	clock clock
 }

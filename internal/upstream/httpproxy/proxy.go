@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -181,7 +180,7 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case code/100 == 2 && mt == "text/event-stream":
-		p.stream(w, r, resp)
+		p.stream(w, r, resp, c)
 	case code/100 == 2:
 		w.WriteHeader(code)
 		if _, err := io.Copy(w, resp.Body); err != nil {
@@ -199,31 +198,6 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 		}
 		w.WriteHeader(code)
 		_, _ = w.Write(body)
-	}
-}
-
-// stream copies an SSE body event by event (mcpwire.Reader), flushing after
-// each, and stops after the last complete event when either side ends. A
-// POST's stream starts with the response hold (see eventWriter).
-func (p *Proxy) stream(w http.ResponseWriter, r *http.Request, resp *http.Response) {
-	w.Header().Set("X-Accel-Buffering", "no")
-	ew := newEventWriter(w, resp.StatusCode, p.holdFor(r))
-	defer ew.close()
-	rd := mcpwire.NewReader(resp.Body, mcpwire.DefaultMaxEventBytes)
-	for {
-		ev, err := rd.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) && r.Context().Err() == nil && p.ctx.Err() == nil {
-				p.log.WarnContext(r.Context(), "upstream stream ended abnormally", slog.Any("error", err))
-			} else {
-				p.log.DebugContext(r.Context(), "upstream stream ended", slog.Any("error", err))
-			}
-			return
-		}
-		if err := ew.send(ev.Raw); err != nil {
-			p.log.DebugContext(r.Context(), "client stream write failed", slog.Any("error", err))
-			return
-		}
 	}
 }
 

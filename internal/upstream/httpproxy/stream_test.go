@@ -44,8 +44,8 @@ func (c *callRecorder) got() []string {
 // TestEventWriterHold: a POST stream's status line never goes out alone
 // before the hold ends: events sent during the hold go out with it in one
 // write (at the hold's end, when too much is held, or when the stream
-// ends); afterwards each event is written and flushed at once; without a
-// hold the headers are flushed at once.
+// ends, then unflushed); afterwards each event sent is written and flushed
+// at once; without a hold the headers are flushed at once.
 func TestEventWriterHold(t *testing.T) {
 	t.Run("stream ends within the hold", func(t *testing.T) {
 		rec := &callRecorder{h: http.Header{}}
@@ -59,7 +59,8 @@ func TestEventWriterHold(t *testing.T) {
 			t.Fatalf("written during the hold: %q", got)
 		}
 		ew.close()
-		if got, want := rec.got(), []string{"header 200", "write a\n\nb\n\n", "flush"}; !slices.Equal(got, want) {
+		// Not flushed: net/http writes it with the end of the response.
+		if got, want := rec.got(), []string{"header 200", "write a\n\nb\n\n"}; !slices.Equal(got, want) {
 			t.Errorf("calls %q, want %q", got, want)
 		}
 	})
@@ -98,5 +99,36 @@ func TestEventWriterHold(t *testing.T) {
 			t.Errorf("calls %q, want %q", got, want)
 		}
 		ew.close()
+	})
+	t.Run("events written together are flushed together", func(t *testing.T) {
+		rec := &callRecorder{h: http.Header{}}
+		ew := newEventWriter(rec, 200, 0)
+		for _, ev := range []string{"a\n\n", "b\n\n"} {
+			if err := ew.write([]byte(ev), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ew.idle()
+		ew.idle() // nothing new: no second flush
+		ew.close()
+		want := []string{"header 200", "flush", "write a\n\n", "write b\n\n", "flush"}
+		if got := rec.got(); !slices.Equal(got, want) {
+			t.Errorf("calls %q, want %q", got, want)
+		}
+	})
+	t.Run("an answer the stream outlives is flushed after endGrace", func(t *testing.T) {
+		checkLeaks(t)
+		rec := &callRecorder{h: http.Header{}}
+		ew := newEventWriter(rec, 200, 0)
+		ew.endAfter = time.Millisecond
+		defer ew.close()
+		if err := ew.write([]byte("a\n\n"), true); err != nil {
+			t.Fatal(err)
+		}
+		ew.idle()
+		waitFor(t, "the answer to be flushed", func() bool { return len(rec.got()) == 4 })
+		if got, want := rec.got(), []string{"header 200", "flush", "write a\n\n", "flush"}; !slices.Equal(got, want) {
+			t.Errorf("calls %q, want %q", got, want)
+		}
 	})
 }
