@@ -131,6 +131,7 @@ func (m *Measurements) saturate(t *testing.T, load Load, round int, p Peer, work
 	if p.Missing != "" {
 		return Result{}
 	}
+	load.Pids = p.Pids
 	r, err := load.Saturate(p.URL, toks)
 	if err != nil {
 		t.Fatalf("round %d, %s, %s: %v", round+1, p.Name, workload, err)
@@ -159,6 +160,7 @@ func (m *Measurements) fixedRate(t *testing.T, load Load, round int, token strin
 		if p.Missing != "" || (p.Name != PeerDirect && p.Name != PeerGateway && p.Name != PeerBuiltin) {
 			continue
 		}
+		load.Pids = p.Pids
 		r, err := load.FixedRate(p.URL, SameToken(token), target)
 		if err != nil {
 			t.Fatalf("round %d, %s at %.0f req/s: %v", round+1, p.Name, target, err)

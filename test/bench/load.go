@@ -56,6 +56,9 @@ type Load struct {
 	Duration time.Duration
 	// SetupToken authenticates initialize and the session teardown.
 	SetupToken string
+	// Pids are the processes whose CPU time per call a run reports
+	// (Result.CPU); nil reports none.
+	Pids []int
 }
 
 // Result is one measured run.
@@ -78,6 +81,11 @@ type Result struct {
 	Exhausted bool
 	// FirstError describes the first failed call, if any.
 	FirstError string
+	// CPU is, per process of Load.Pids, the CPU time (user + system) it
+	// spent in the measured window divided by the calls that window
+	// served: what one call costs each process, whatever else the
+	// machine does.
+	CPU []time.Duration
 }
 
 // Saturate runs closed-loop: every worker calls again as soon as its
@@ -99,6 +107,11 @@ func (l Load) FixedRate(url string, toks Tokens, rate float64) (Result, error) {
 
 // run drives the sessions; interval zero means closed loop.
 func (l Load) run(url string, toks Tokens, interval time.Duration) (Result, error) {
+	if l.Pids != nil {
+		if _, err := ProcessCPU(l.Pids[0]); err != nil {
+			return Result{}, err
+		}
+	}
 	tr := &http.Transport{MaxIdleConns: 4 * l.Workers, MaxIdleConnsPerHost: 2 * l.Workers, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -119,6 +132,7 @@ func (l Load) run(url string, toks Tokens, interval time.Duration) (Result, erro
 	start := time.Now()
 	measure := start.Add(l.Warmup)
 	end := measure.Add(l.Duration)
+	cpu := l.windowCPU(measure, end)
 	var (
 		mu        sync.Mutex
 		lat       []time.Duration
@@ -190,6 +204,7 @@ func (l Load) run(url string, toks Tokens, interval time.Duration) (Result, erro
 		}()
 	}
 	wg.Wait()
+	res.CPU = perCall(<-cpu, res.OK+res.Errors)
 	res.Elapsed = l.Duration
 	if late := lastDone.Sub(measure); interval > 0 && late > res.Elapsed {
 		// Open loop behind schedule: the calls due in the window took

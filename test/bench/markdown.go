@@ -53,6 +53,40 @@ func (m *Measurements) MachineMarkdown(t testing.TB) string {
 	return b.String()
 }
 
+// medianCPU is the median over rounds of process i's CPU per call (0 if
+// none was read).
+func medianCPU(rs []Result, i int) time.Duration {
+	var v []float64
+	for _, r := range rs {
+		if i < len(r.CPU) {
+			v = append(v, float64(r.CPU[i]))
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	return time.Duration(median(v))
+}
+
+// cpuCell is a saturation row's server CPU per call: the sum over the
+// peer's processes, and for a peer of two processes also the front's
+// share.
+func cpuCell(rs []Result) string {
+	if len(rs) == 0 || len(rs[0].CPU) == 0 {
+		return ""
+	}
+	var total time.Duration
+	for i := range rs[0].CPU {
+		total += medianCPU(rs, i)
+	}
+	if len(rs[0].CPU) == 1 {
+		return micros(total)
+	}
+	return micros(total) + " (gateway " + micros(medianCPU(rs, 0)) + ")"
+}
+
+func micros(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)) }
+
 // PeersMarkdown is the "peers" block: a saturation table per workload
 // and the fixed-rate table.
 func (m *Measurements) PeersMarkdown() string {
@@ -64,7 +98,9 @@ func (m *Measurements) PeersMarkdown() string {
 	b.WriteString("Saturation: every session calls again as soon as its reply arrives (closed loop). " +
 		"req/s counts correct replies; p50/p99 are per call; the spread is the lowest and highest round; " +
 		"\"built-in ÷ peer\" is the gateway built-in's req/s over the peer's, per round, then the median " +
-		"(above 1: the gateway serves more).\n\n")
+		"(above 1: the gateway serves more). \"Server CPU µs/call\" is the CPU time (user + system, from /proc) the " +
+		"peer's processes spent in the measured window over the calls it served, median of the rounds: unlike req/s it " +
+		"does not depend on what else the machine was doing.\n\n")
 	for _, w := range Workloads {
 		fmt.Fprintf(&b, "### %s\n\n", upperFirst(w))
 		if w == WorkloadSame {
@@ -75,13 +111,13 @@ func (m *Measurements) PeersMarkdown() string {
 			b.WriteString("Every call presents a token minted before the run and never seen by the peer, so every " +
 				"authenticating peer checks an RS256 signature on every call.\n\n")
 		}
-		b.WriteString("| peer | stack | req/s | spread (min–max) | p50 ms | p99 ms | errors | built-in ÷ peer |\n")
-		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| peer | stack | req/s | spread (min–max) | p50 ms | p99 ms | errors | built-in ÷ peer | server CPU µs/call |\n")
+		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 		builtin := m.Sat[w][PeerBuiltin]
 		exhausted := false
 		for _, p := range m.Peers {
 			if p.Missing != "" {
-				fmt.Fprintf(&b, "| %s | not run: %s | | | | | | |\n", p.Name, p.Missing)
+				fmt.Fprintf(&b, "| %s | not run: %s | | | | | | | |\n", p.Name, p.Missing)
 				continue
 			}
 			rs := m.Sat[w][p.Name]
@@ -100,13 +136,20 @@ func (m *Measurements) PeersMarkdown() string {
 			if w == WorkloadFresh && !p.Auth {
 				what += " (reads no token)"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s%s | %s–%s | %s | %s | %d | %s |\n", p.Name, what, rate(s.Rate), mark,
-				rate(s.MinRate), rate(s.MaxRate), ms(s.P50), ms(s.P99), s.Errors, ratio)
+			fmt.Fprintf(&b, "| %s | %s | %s%s | %s–%s | %s | %s | %d | %s | %s |\n", p.Name, what, rate(s.Rate), mark,
+				rate(s.MinRate), rate(s.MaxRate), ms(s.P50), ms(s.P99), s.Errors, ratio, cpuCell(rs))
 		}
 		if rs, med := RoundRatios(m.Sat[w][PeerGateway], m.Sat[w][PeerDirect]); len(rs) > 0 {
 			fmt.Fprintf(&b, "\nGateway → go-sdk ÷ go-sdk direct: **%.2f** (per round: %s): the share of the bare "+
 				"server's throughput left once the gateway verifies, authorizes, audits and proxies each call. Both processes "+
 				"share the same CPUs here, so this also counts the upstream's work that a separate host would do.\n", med, ratioList(rs))
+			gw, up := medianCPU(m.Sat[w][PeerGateway], 0), medianCPU(m.Sat[w][PeerGateway], 1)
+			if gw > 0 && up > 0 {
+				fmt.Fprintf(&b, "\nPer proxied call the gateway spent %s µs of CPU and the go-sdk server behind it %s µs "+
+					"(the go-sdk direct: %s µs): the gateway's own cost is %.2f of the upstream's. With the gateway on its own "+
+					"cores, it would be the bottleneck only for an upstream cheaper than that.\n",
+					micros(gw), micros(up), micros(medianCPU(m.Sat[w][PeerDirect], 0)), float64(gw)/float64(up))
+			}
 		}
 		if exhausted {
 			b.WriteString("\n† in that many rounds the pre-minted token pool ran out before the window ended: the run " +

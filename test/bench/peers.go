@@ -35,6 +35,10 @@ type Peer struct {
 	URL string
 	// Auth: the peer verifies bearer tokens (all but the direct go-sdk).
 	Auth bool
+	// Pids are the processes serving the peer, its front first (the
+	// gateway → go-sdk peer: the gateway, then the go-sdk process), whose
+	// CPU time a run reads (Result.CPU).
+	Pids []int
 	// Missing, when set, says why the peer could not be started (it is
 	// then listed as not run); never set under CI, which fails instead.
 	Missing string
@@ -80,13 +84,16 @@ func StartPeers(t *testing.T, iss *Issuer, ports peerPorts) []Peer {
 		direct = Peer{Name: PeerDirect, Missing: missing}
 	} else {
 		bin := testenv.Build(t, "./test/bench/peers/gosdk")
-		direct = Peer{Name: PeerDirect, What: "MCP go-sdk, no authentication", URL: startReady(t, PeerDirect, bin, nil, "", []string{
-			fmt.Sprintf("BENCH_LISTEN=127.0.0.1:%d", ports.direct), "BENCH_AUTH=none"})}
+		direct = startReady(t, PeerDirect, bin, nil, "", []string{
+			fmt.Sprintf("BENCH_LISTEN=127.0.0.1:%d", ports.direct), "BENCH_AUTH=none"})
+		direct.What = "MCP go-sdk, no authentication"
 	}
 
 	peers = append(peers, startGateway(t, iss, ports.builtin, PeerBuiltin, "builtin"))
 	if direct.Missing == "" {
-		peers = append(peers, startGateway(t, iss, ports.gateway, PeerGateway, direct.URL))
+		gw := startGateway(t, iss, ports.gateway, PeerGateway, direct.URL)
+		gw.Pids = append(gw.Pids, direct.Pids...)
+		peers = append(peers, gw)
 	} else {
 		peers = append(peers, Peer{Name: PeerGateway, Missing: direct.Missing})
 	}
@@ -94,8 +101,9 @@ func StartPeers(t *testing.T, iss *Issuer, ports peerPorts) []Peer {
 
 	if direct.Missing == "" {
 		bin := testenv.Build(t, "./test/bench/peers/gosdk")
-		peers = append(peers, Peer{Name: PeerGoOIDC, What: "MCP go-sdk, auth.RequireBearerToken + go-oidc verifier", Auth: true,
-			URL: startReady(t, PeerGoOIDC, bin, nil, "", append(peerEnv(iss, ports.goOIDC), "BENCH_AUTH=go-oidc"))})
+		p := startReady(t, PeerGoOIDC, bin, nil, "", append(peerEnv(iss, ports.goOIDC), "BENCH_AUTH=go-oidc"))
+		p.What, p.Auth = "MCP go-sdk, auth.RequireBearerToken + go-oidc verifier", true
+		peers = append(peers, p)
 	} else {
 		peers = append(peers, Peer{Name: PeerGoOIDC, Missing: direct.Missing})
 	}
@@ -122,8 +130,9 @@ func StartPeers(t *testing.T, iss *Issuer, ports peerPorts) []Peer {
 			peers = append(peers, Peer{Name: n.name, Missing: missing})
 			continue
 		}
-		peers = append(peers, Peer{Name: n.name, What: n.what, Auth: true,
-			URL: startReady(t, n.name, node, []string{filepath.Join(dir, n.script)}, dir, peerEnv(iss, n.port))})
+		p := startReady(t, n.name, node, []string{filepath.Join(dir, n.script)}, dir, peerEnv(iss, n.port))
+		p.What, p.Auth = n.what, true
+		peers = append(peers, p)
 	}
 	return peers
 }
@@ -147,12 +156,13 @@ func peerEnv(iss *Issuer, port int) []string {
 		"BENCH_AUDIENCE=" + mcpURL(port), "BENCH_SCOPE=" + Scope}
 }
 
-// startReady starts a peer and waits for its "ready <url>" line.
-func startReady(t *testing.T, name, path string, args []string, dir string, env []string) string {
+// startReady starts a peer and waits for its "ready <url>" line; the
+// Peer it returns has Name, URL and Pids set.
+func startReady(t *testing.T, name, path string, args []string, dir string, env []string) Peer {
 	t.Helper()
 	p := testenv.Start(t, testenv.ProcessSpec{Name: name, Path: path, Args: args, Dir: dir, Env: env,
 		Ready: func(line string) bool { return strings.HasPrefix(line, "ready http://") }, Timeout: time.Minute})
-	return strings.TrimSpace(strings.TrimPrefix(p.ReadyLine, "ready "))
+	return Peer{Name: name, URL: strings.TrimSpace(strings.TrimPrefix(p.ReadyLine, "ready ")), Pids: []int{p.Pid}}
 }
 
 // startGateway runs `mcp-gateway serve` with one route at /mcp fronting
@@ -170,7 +180,7 @@ func startGateway(t *testing.T, iss *Issuer, port int, name, upstream string) Pe
 	if upstream != "builtin" {
 		what = "mcp-gateway serve, HTTP route to the go-sdk direct peer"
 	}
-	return Peer{Name: name, What: what, URL: gw.MCPURL, Auth: true}
+	return Peer{Name: name, What: what, URL: gw.MCPURL, Auth: true, Pids: []int{gw.Pid}}
 }
 
 // CheckAuth proves every authenticating peer refuses with 401 a request
