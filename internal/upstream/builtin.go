@@ -70,6 +70,16 @@ type EchoResult struct {
 // with 401, and a POST whose body call.Read did not read with 500. The body
 // is capped there, once; the SDK reads the bytes call.Read replays.
 func NewBuiltin(o BuiltinOptions) http.Handler {
+	return newBuiltin(o, func(srv *mcp.Server) {
+		for _, t := range builtinTools() {
+			srv.AddTool(t.tool, t.handler)
+		}
+	})
+}
+
+// newBuiltin is NewBuiltin with the tools that addTools registers (tests
+// compare the tools against their mcp.AddTool registration).
+func newBuiltin(o BuiltinOptions, addTools func(*mcp.Server)) http.Handler {
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 30 * time.Minute
 	}
@@ -79,16 +89,7 @@ func NewBuiltin(o BuiltinOptions) http.Handler {
 			Capabilities: servedCapabilities(),
 		})
 	srv.AddReceivingMiddleware(onlyDeclared(servedCapabilities()))
-	mcp.AddTool(srv, &mcp.Tool{
-		Name:        "whoami",
-		Description: "Show the identity the gateway verified for this request (subject, client, scopes, issuer, audience, expiry). Never shows the token.",
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
-	}, whoami)
-	mcp.AddTool(srv, &mcp.Tool{
-		Name:        "echo",
-		Description: "Return the message unchanged.",
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
-	}, echo)
+	addTools(srv)
 	getServer := func(*http.Request) *mcp.Server { return srv }
 	opts := mcp.StreamableHTTPOptions{
 		SessionTimeout: o.SessionTimeout,
