@@ -7,9 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -31,22 +32,14 @@ func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// benchCPU returns the process's CPU time so far (user and system, all
-// threads).
-func benchCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // withCPU runs bench and reports the process's CPU time per call as
 // cpu-µs/op: client, gateway and upstream together, garbage collection
 // included. On a shared machine it moves less than calls/s, which also
 // counts the time spent waiting for a CPU.
 func withCPU(b *testing.B, bench func() float64) float64 {
-	start := benchCPU()
+	start := testkit.CPUTime()
 	ops := bench()
-	b.ReportMetric(float64((benchCPU()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((testkit.CPUTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
 	return ops
 }
 

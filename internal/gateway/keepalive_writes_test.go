@@ -3,13 +3,13 @@ package gateway_test
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -20,31 +20,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/httpproxy"
 )
-
-// writeCounter counts the Write calls on a listener's connections (each a
-// write syscall on plain TCP).
-type writeCounter struct {
-	net.Listener
-	writes atomic.Int64
-}
-
-func (c *writeCounter) Accept() (net.Conn, error) {
-	conn, err := c.Listener.Accept()
-	if err == nil {
-		conn = &countedConn{Conn: conn, writes: &c.writes}
-	}
-	return conn, err
-}
-
-type countedConn struct {
-	net.Conn
-	writes *atomic.Int64
-}
-
-func (c *countedConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
-}
 
 // TestProxiedAnswerInOneWrite: through the whole chain of an HTTP route
 // (observe record, body deadline, Origin, rate limits, bearer token,
@@ -74,7 +49,7 @@ func TestProxiedAnswerInOneWrite(t *testing.T) {
 
 	iss := authntest.NewIssuer(t)
 	gw := httptest.NewUnstartedServer(nil)
-	wc := &writeCounter{Listener: gw.Listener}
+	wc := &testkit.CountingListener{Listener: gw.Listener}
 	gw.Listener = wc
 	public := "http://" + wc.Addr().String()
 	keys, err := authn.NewKeySet(authn.KeySetOptions{Issuer: iss.URL, MinRefreshInterval: time.Second})
@@ -113,7 +88,7 @@ func TestProxiedAnswerInOneWrite(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-		before := wc.writes.Load()
+		before := wc.Writes()
 		resp, err := tr.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
@@ -123,7 +98,7 @@ func TestProxiedAnswerInOneWrite(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"text":"hi"`) {
 			t.Fatalf("call %d: %d %q %v", i, resp.StatusCode, b, err)
 		}
-		if n := wc.writes.Load() - before; n != 1 {
+		if n := wc.Writes() - before; n != 1 {
 			t.Fatalf("call %d: the answer took %d writes, want 1", i, n)
 		}
 	}

@@ -4,20 +4,14 @@ package upstream
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/call"
 )
-
-// cpuTime is the process's CPU time so far (user and system, all threads).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkBuiltinToolsCall measures one built-in tools/call on the
 // server side only: the request goes straight into the handler the gateway
@@ -36,13 +30,13 @@ func BenchmarkBuiltinToolsCall(b *testing.B) {
 	} {
 		b.Run(tool.name, func(b *testing.B) {
 			b.ReportAllocs()
-			start := cpuTime()
+			start := testkit.CPUTime()
 			for b.Loop() {
 				if body := callTool(b, h, tool.name, tool.args); !strings.Contains(body, `"result"`) || strings.Contains(body, `"isError":true`) {
 					b.Fatal(body)
 				}
 			}
-			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((testkit.CPUTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

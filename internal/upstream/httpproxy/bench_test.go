@@ -9,9 +9,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -53,9 +54,9 @@ func BenchmarkToolsCall(b *testing.B) {
 func benchCalls(b *testing.B, url string, proxied bool) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	defer tr.CloseIdleConnections()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	ops := testenv.BenchToolsCall(b, url, headerTransport{sub: "alice", base: tr})
-	cpu := (cpuTime() - cpu0) / time.Duration(b.N)
+	cpu := (testkit.CPUTime() - cpu0) / time.Duration(b.N)
 	b.ReportMetric(float64(cpu.Microseconds()), "cpu-µs/op")
 	switch {
 	case !proxied:
@@ -94,7 +95,7 @@ func BenchmarkRawCall(b *testing.B) {
 	for _, target := range []struct {
 		name   string
 		url    string
-		writes *connCounter
+		writes *testkit.CountingListener
 	}{{"direct", up.URL, upWrites}, {"through-proxy", gw.URL, gwWrites}} {
 		b.Run(target.name, func(b *testing.B) {
 			tr := &http.Transport{MaxIdleConnsPerHost: 256}
@@ -102,7 +103,7 @@ func BenchmarkRawCall(b *testing.B) {
 			c := &http.Client{Transport: tr}
 			b.ReportAllocs()
 			b.SetParallelism(8)
-			w0, cpu0 := target.writes.writes.Load(), cpuTime()
+			w0, cpu0 := target.writes.Writes(), testkit.CPUTime()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -119,8 +120,8 @@ func BenchmarkRawCall(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			cpu := (cpuTime() - cpu0) / time.Duration(b.N)
-			b.ReportMetric(float64(target.writes.writes.Load()-w0)/float64(b.N), "writes/op")
+			cpu := (testkit.CPUTime() - cpu0) / time.Duration(b.N)
+			b.ReportMetric(float64(target.writes.Writes()-w0)/float64(b.N), "writes/op")
 			b.ReportMetric(float64(cpu.Nanoseconds())/1e3, "cpu-µs/op")
 			if target.name == "direct" {
 				direct = cpu
@@ -129,13 +130,6 @@ func BenchmarkRawCall(b *testing.B) {
 			}
 		})
 	}
-}
-
-// cpuTime is the process's CPU time so far (user and system, every thread).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkToolsCallFixedRate sends tools/call open-loop at a fixed rate

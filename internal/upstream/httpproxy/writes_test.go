@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,39 +16,12 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/authz"
 )
 
-// connCounter wraps a listener's connections, counting the connections
-// accepted and the Write calls made on them (each one a write syscall for
-// a plain TCP connection).
-type connCounter struct {
-	net.Listener
-	conns, writes atomic.Int64
-}
-
-func (c *connCounter) Accept() (net.Conn, error) {
-	conn, err := c.Listener.Accept()
-	if err == nil {
-		c.conns.Add(1)
-		conn = &countedConn{Conn: conn, writes: &c.writes}
-	}
-	return conn, err
-}
-
-type countedConn struct {
-	net.Conn
-	writes *atomic.Int64
-}
-
-func (c *countedConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
-}
-
 // countedServer serves h on a loopback listener whose connections count
 // their writes; closed at cleanup.
-func countedServer(t testing.TB, h http.Handler) (*httptest.Server, *connCounter) {
+func countedServer(t testing.TB, h http.Handler) (*httptest.Server, *testkit.CountingListener) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
-	cc := &connCounter{Listener: srv.Listener}
+	cc := &testkit.CountingListener{Listener: srv.Listener}
 	srv.Listener = cc
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -58,7 +29,7 @@ func countedServer(t testing.TB, h http.Handler) (*httptest.Server, *connCounter
 }
 
 // countedFront is front (call.Read, a principal) on a countedServer.
-func countedFront(t testing.TB, h http.Handler) (*httptest.Server, *connCounter) {
+func countedFront(t testing.TB, h http.Handler) (*httptest.Server, *testkit.CountingListener) {
 	t.Helper()
 	return countedServer(t, frontHandler(h))
 }
@@ -102,12 +73,12 @@ func TestOneWriteForOneEventAnswer(t *testing.T) {
 		t.Cleanup(tr.CloseIdleConnections)
 		c := &http.Client{Transport: tr, Timeout: testkit.DefaultTimeout}
 		for i := range 3 { // a fresh connection, then reused ones
-			before := cc.writes.Load()
+			before := cc.Writes()
 			resp, body := post(t, c, gw.URL, echoCall)
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"text":"hi"`) {
 				t.Fatalf("call %d: %d %q", i, resp.StatusCode, body)
 			}
-			if n := cc.writes.Load() - before; n != 1 {
+			if n := cc.Writes() - before; n != 1 {
 				t.Fatalf("call %d: the answer took %d writes, want 1", i, n)
 			}
 		}
@@ -150,7 +121,7 @@ func TestOneWriteForOneEventAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		headers := cc.writes.Load()
+		headers := cc.Writes()
 		close(release)
 		testkit.WaitDone(t, spy.waiting, testkit.DefaultTimeout, "the proxy to wait for more after the answer")
 		close(end)
@@ -158,7 +129,7 @@ func TestOneWriteForOneEventAnswer(t *testing.T) {
 		if err != nil || !strings.Contains(string(b), `"id":7`) {
 			t.Fatalf("body %q, %v", b, err)
 		}
-		if n := cc.writes.Load() - headers; n != 1 {
+		if n := cc.Writes() - headers; n != 1 {
 			t.Fatalf("the answer and the end of the stream took %d writes, want 1", n)
 		}
 	})
@@ -292,7 +263,7 @@ func TestParallelCallsReuseConnections(t *testing.T) {
 	// A new connection is dialed only while every open one is busy, so at
 	// most one per call in flight, and a few more for dials that lost the
 	// race to a connection coming back.
-	if n := cc.conns.Load(); n > 2*parallel {
+	if n := cc.Conns(); n > 2*parallel {
 		t.Fatalf("%d upstream connections for %d calls, %d at a time", n, parallel*calls, parallel)
 	}
 }
