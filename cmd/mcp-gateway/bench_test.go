@@ -6,13 +6,10 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
@@ -53,15 +50,7 @@ func withCPU(b *testing.B, bench func() float64) float64 {
 // front.
 func BenchmarkGatewayToolsCall(b *testing.B) {
 	iss := authntest.NewIssuer(b)
-	srv := mcp.NewServer(&mcp.Implementation{Name: "bench-upstream", Version: "1"}, nil)
-	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct {
-		Message string `json:"message"`
-	}) (*mcp.CallToolResult, struct{}, error) {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Message}}}, struct{}{}, nil
-	})
-	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
-		&mcp.StreamableHTTPOptions{Stateless: true}))
-	b.Cleanup(up.Close)
+	upURL := testenv.StartEchoUpstream(b)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -76,7 +65,7 @@ func BenchmarkGatewayToolsCall(b *testing.B) {
 		RateLimitPerIP: -1, RateLimitPerPrincipal: -1,
 		// A JSON line per call on stderr would measure the terminal.
 		AuditLog: config.AuditLogOff,
-		Routes: []config.Route{{Path: "/mcp", Upstream: up.URL, MaxStreamsPerPrincipal: 1024,
+		Routes: []config.Route{{Path: "/mcp", Upstream: upURL, MaxStreamsPerPrincipal: 1024,
 			ToolScopes: map[string][]string{"admin_*": {"mcp:admin"}},
 			Identity:   "hmac", IdentityKeyEnv: "BENCH_IDENTITY_KEY"},
 			{Path: "/builtin", Upstream: config.BuiltinUpstream}}}
@@ -102,7 +91,7 @@ func BenchmarkGatewayToolsCall(b *testing.B) {
 
 	var direct float64
 	b.Run("direct", func(b *testing.B) {
-		direct = withCPU(b, func() float64 { return testenv.BenchToolsCall(b, up.URL, nil) })
+		direct = withCPU(b, func() float64 { return testenv.BenchToolsCall(b, upURL, nil) })
 	})
 	b.Run("through-gateway", func(b *testing.B) {
 		tr := &http.Transport{MaxIdleConnsPerHost: 256}

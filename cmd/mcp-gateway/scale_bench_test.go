@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
@@ -27,15 +24,7 @@ import (
 // routes adds to the live heap (heap-B, heap-B/route).
 func BenchmarkScaleRoutesWired(b *testing.B) {
 	iss := authntest.NewIssuer(b)
-	srv := mcp.NewServer(&mcp.Implementation{Name: "bench-upstream", Version: "1"}, nil)
-	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct {
-		Message string `json:"message"`
-	}) (*mcp.CallToolResult, struct{}, error) {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Message}}}, struct{}{}, nil
-	})
-	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
-		&mcp.StreamableHTTPOptions{Stateless: true}))
-	b.Cleanup(up.Close)
+	upURL := testenv.StartEchoUpstream(b)
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,7 +36,7 @@ func BenchmarkScaleRoutesWired(b *testing.B) {
 				RequiredScopes: []string{"mcp:read"}, LogLevel: "error", AuditLog: "off",
 				RateLimitPerIP: -1, RateLimitPerPrincipal: -1}
 			for i := range n {
-				cfg.Routes = append(cfg.Routes, config.Route{Path: fmt.Sprintf("/mcp/r%d", i), Upstream: up.URL,
+				cfg.Routes = append(cfg.Routes, config.Route{Path: fmt.Sprintf("/mcp/r%d", i), Upstream: upURL,
 					MaxStreamsPerPrincipal: 1024})
 			}
 			cfg.ApplyDefaults()

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
+	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
@@ -27,17 +27,8 @@ import (
 // with a rule that inspects answers, the HTTP proxy) a tools/call that a
 // go-sdk upstream answers with one event reaches the client in one write.
 func TestProxiedAnswerInOneWrite(t *testing.T) {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "upstream", Version: "1"}, nil)
-	type echoArgs struct {
-		Message string `json:"message"`
-	}
-	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, a echoArgs) (*mcp.CallToolResult, any, error) {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: a.Message}}}, nil, nil
-	})
-	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
-		&mcp.StreamableHTTPOptions{Stateless: true, DisableLocalhostProtection: true}))
-	t.Cleanup(up.Close)
-	p, err := httpproxy.New(httpproxy.Options{URL: up.URL, RouteID: "/mcp", SessionKey: []byte(strings.Repeat("k", 32))})
+	upURL := testenv.StartEchoUpstream(t)
+	p, err := httpproxy.New(httpproxy.Options{URL: upURL, RouteID: "/mcp", SessionKey: []byte(strings.Repeat("k", 32))})
 	if err != nil {
 		t.Fatal(err)
 	}

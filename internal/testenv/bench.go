@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -66,4 +67,22 @@ func BenchToolsCall(b *testing.B, url string, rt http.RoundTripper) float64 {
 	b.ReportMetric(q(0.99), "p99-µs")
 	b.ReportMetric(ops, "calls/s")
 	return ops
+}
+
+// StartEchoUpstream serves a stateless go-sdk MCP server with one tool,
+// "echo" ({"message": string} → one text content with the message: what
+// BenchToolsCall calls), on a loopback httptest server closed at cleanup,
+// and returns its URL.
+func StartEchoUpstream(t testing.TB) string {
+	t.Helper()
+	srv := mcp.NewServer(&mcp.Implementation{Name: "echo-upstream", Version: "1"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct {
+		Message string `json:"message"`
+	}) (*mcp.CallToolResult, struct{}, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Message}}}, struct{}{}, nil
+	})
+	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+		&mcp.StreamableHTTPOptions{Stateless: true, DisableLocalhostProtection: true}))
+	t.Cleanup(up.Close)
+	return up.URL
 }
