@@ -57,7 +57,7 @@ func (l Load) windowCPU(open, close time.Time) <-chan []time.Duration {
 		return d
 	}
 	go func() {
-		time.Sleep(time.Until(open))
+		time.Sleep(time.Until(open)) // the window's edges are times, not events
 		before := read()
 		time.Sleep(time.Until(close))
 		after := read()
