@@ -3,17 +3,14 @@
 package main
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
-	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 )
 
@@ -69,23 +66,7 @@ func BenchmarkGatewayToolsCall(b *testing.B) {
 			ToolScopes: map[string][]string{"admin_*": {"mcp:admin"}},
 			Identity:   "hmac", IdentityKeyEnv: "BENCH_IDENTITY_KEY"},
 			{Path: "/builtin", Upstream: config.BuiltinUpstream}}}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	a, err := wire(cfg, newLogger("error", "text"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := a.keys.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		done <- a.server.Serve(ctx, ln, gateway.ServeOptions{ReadHeaderTimeout: time.Second, ShutdownTimeout: time.Second})
-	}()
-	b.Cleanup(func() { cancel(); <-done; a.close() })
+	benchWired(b, cfg, ln)
 	token := iss.Mint(iss.Claims(public + "/mcp"))
 	builtinToken := iss.Mint(iss.Claims(public + "/builtin"))
 
@@ -110,4 +91,23 @@ func BenchmarkGatewayToolsCall(b *testing.B) {
 			return testenv.BenchToolsCall(b, public+"/builtin", tokenTransport{token: builtinToken, base: tr})
 		})
 	})
+}
+
+// benchWired completes cfg with its defaults, wires it as serve does and
+// serves it on ln (serveAppOn) until the benchmark ends; it returns the
+// live heap wiring added.
+func benchWired(b *testing.B, cfg *config.Config, ln net.Listener) (heap float64) {
+	b.Helper()
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	before := testkit.HeapInUse()
+	a, err := wire(cfg, newLogger("error", "text"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	heap = testkit.HeapInUse() - before
+	serveAppOn(b, a, ln)
+	return heap
 }

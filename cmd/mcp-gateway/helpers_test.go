@@ -39,12 +39,19 @@ func loadEnv(t *testing.T, ln net.Listener, issuer string, env ...string) *confi
 // serveWiredOn wires cfg as serve does, loads the issuer's keys and serves
 // the gateway on ln (gateway.Server.Serve) until the test ends, then
 // checks that Serve returned cleanly and closes the app.
-func serveWiredOn(t *testing.T, cfg *config.Config, ln net.Listener) *app {
+func serveWiredOn(t testing.TB, cfg *config.Config, ln net.Listener) *app {
 	t.Helper()
 	a, err := wire(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAppOn(t, a, ln)
+}
+
+// serveAppOn loads a's keys and serves it on ln until the test ends, then
+// checks that Serve returned cleanly and closes a.
+func serveAppOn(t testing.TB, a *app, ln net.Listener) *app {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	t.Cleanup(func() {

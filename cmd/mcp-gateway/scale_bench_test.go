@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"testing"
-	"time"
-
-	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
-	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
 )
 
@@ -39,25 +34,7 @@ func BenchmarkScaleRoutesWired(b *testing.B) {
 				cfg.Routes = append(cfg.Routes, config.Route{Path: fmt.Sprintf("/mcp/r%d", i), Upstream: upURL,
 					MaxStreamsPerPrincipal: 1024})
 			}
-			cfg.ApplyDefaults()
-			if err := cfg.Validate(); err != nil {
-				b.Fatal(err)
-			}
-			before := testkit.HeapInUse()
-			a, err := wire(cfg, newLogger("error", "text"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			heap := testkit.HeapInUse() - before
-			ctx, cancel := context.WithCancel(context.Background())
-			if err := a.keys.Start(ctx); err != nil {
-				b.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() {
-				done <- a.server.Serve(ctx, ln, gateway.ServeOptions{ReadHeaderTimeout: time.Second, ShutdownTimeout: time.Second})
-			}()
-			defer func() { cancel(); <-done; a.close() }()
+			heap := benchWired(b, cfg, ln)
 			path := fmt.Sprintf("/mcp/r%d", n-1)
 			tr := &http.Transport{MaxIdleConnsPerHost: 256}
 			defer tr.CloseIdleConnections()
