@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -12,10 +13,11 @@ import (
 )
 
 // metadata is the part of OIDC Discovery 1.0 §3 / RFC 8414 §2 metadata the
-// key set needs.
+// gateway reads: the key set's jwks_uri and token exchange's token_endpoint.
 type metadata struct {
-	Issuer  string `json:"issuer"`
-	JWKSURI string `json:"jwks_uri"`
+	Issuer        string `json:"issuer"`
+	JWKSURI       string `json:"jwks_uri"`
+	TokenEndpoint string `json:"token_endpoint"`
 }
 
 // discoveryURLs returns where to look for the issuer's metadata, in order:
@@ -40,52 +42,78 @@ func discoveryURLs(issuer, configured string) ([]string, error) {
 // only when the issuer itself is http, as in local development). It does
 // not check any other metadata field.
 func (k *KeySet) discover(ctx context.Context) (string, error) {
-	urls, err := discoveryURLs(k.opts.Issuer, k.opts.DiscoveryURL)
+	md, err := discoverMetadata(ctx, k.client, k.opts.Issuer, k.opts.DiscoveryURL, k.opts.MaxResponseBytes,
+		func(md metadata) error { return checkEndpoint("jwks_uri", md.JWKSURI, k.opts.Issuer) })
 	if err != nil {
 		return "", err
-	}
-	var errs []error
-	for _, u := range urls {
-		jwksURI, err := k.discoverAt(ctx, u)
-		if err == nil {
-			return jwksURI, nil
-		}
-		errs = append(errs, err)
-	}
-	return "", fmt.Errorf("discover issuer metadata: %w", errors.Join(errs...))
-}
-
-func (k *KeySet) discoverAt(ctx context.Context, metadataURL string) (string, error) {
-	body, err := getJSON(ctx, k.client, metadataURL, k.opts.MaxResponseBytes)
-	if err != nil {
-		return "", err
-	}
-	var md metadata
-	if err := json.Unmarshal(body, &md); err != nil {
-		return "", fmt.Errorf("metadata at %s: %w", metadataURL, err)
-	}
-	if md.Issuer != k.opts.Issuer {
-		return "", fmt.Errorf("metadata at %s: issuer %q does not equal configured issuer %q", metadataURL, md.Issuer, k.opts.Issuer)
-	}
-	if err := checkJWKSURI(md.JWKSURI, k.opts.Issuer); err != nil {
-		return "", fmt.Errorf("metadata at %s: %w", metadataURL, err)
 	}
 	return md.JWKSURI, nil
 }
 
-// checkJWKSURI requires an absolute https URL, or http when the issuer is
-// http too (development issuers) or the JWKS host is loopback (emulators
-// such as moto serve a Cognito pool's keys there).
-func checkJWKSURI(raw, issuer string) error {
+// DiscoverTokenEndpoint reads the issuer's metadata as the key set does
+// (discoveryURL, or OIDC Discovery then RFC 8414; the document's issuer
+// must equal issuer) through client, with the same context, size cap and
+// scheme rules, and returns its token_endpoint, which must be an absolute
+// https URL (http when the issuer is http or the host is loopback). It
+// does not check any other field.
+func DiscoverTokenEndpoint(ctx context.Context, client *http.Client, issuer, discoveryURL string, maxBytes int64) (string, error) {
+	md, err := discoverMetadata(ctx, client, issuer, discoveryURL, maxBytes,
+		func(md metadata) error { return checkEndpoint("token_endpoint", md.TokenEndpoint, issuer) })
+	if err != nil {
+		return "", err
+	}
+	return md.TokenEndpoint, nil
+}
+
+// discoverMetadata returns the first metadata document of issuer's
+// discovery URLs that names issuer and passes check.
+func discoverMetadata(ctx context.Context, client *http.Client, issuer, configured string, maxBytes int64, check func(metadata) error) (metadata, error) {
+	urls, err := discoveryURLs(issuer, configured)
+	if err != nil {
+		return metadata{}, err
+	}
+	var errs []error
+	for _, u := range urls {
+		md, err := discoverAt(ctx, client, u, issuer, maxBytes)
+		if err == nil {
+			err = check(md)
+		}
+		if err == nil {
+			return md, nil
+		}
+		errs = append(errs, fmt.Errorf("metadata at %s: %w", u, err))
+	}
+	return metadata{}, fmt.Errorf("discover issuer metadata: %w", errors.Join(errs...))
+}
+
+func discoverAt(ctx context.Context, client *http.Client, metadataURL, issuer string, maxBytes int64) (metadata, error) {
+	body, err := getJSON(ctx, client, metadataURL, maxBytes)
+	if err != nil {
+		return metadata{}, err
+	}
+	var md metadata
+	if err := json.Unmarshal(body, &md); err != nil {
+		return metadata{}, err
+	}
+	if md.Issuer != issuer {
+		return metadata{}, fmt.Errorf("issuer %q does not equal configured issuer %q", md.Issuer, issuer)
+	}
+	return md, nil
+}
+
+// checkEndpoint requires an absolute https URL, or http when the issuer is
+// http too (development issuers) or the host is loopback (emulators such
+// as moto serve a Cognito pool's keys there).
+func checkEndpoint(name, raw, issuer string) error {
 	if raw == "" {
-		return errors.New("jwks_uri missing")
+		return fmt.Errorf("%s missing", name)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("jwks_uri: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("jwks_uri %q is not absolute", raw)
+		return fmt.Errorf("%s %q is not absolute", name, raw)
 	}
 	switch u.Scheme {
 	case "https":
@@ -95,5 +123,5 @@ func checkJWKSURI(raw, issuer string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("jwks_uri %q must use https", raw)
+	return fmt.Errorf("%s %q must use https", name, raw)
 }

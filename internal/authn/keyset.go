@@ -84,7 +84,7 @@ func NewKeySet(opts KeySetOptions) (*KeySet, error) {
 		return nil, fmt.Errorf("authn: issuer %q must be an absolute http(s) URL", opts.Issuer)
 	}
 	if opts.JWKSURI != "" {
-		if err := checkJWKSURI(opts.JWKSURI, opts.Issuer); err != nil {
+		if err := checkEndpoint("jwks_uri", opts.JWKSURI, opts.Issuer); err != nil {
 			return nil, fmt.Errorf("authn: %w", err)
 		}
 	}

@@ -1,6 +1,9 @@
 package authn
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Principal is the verified identity of an access token (RFC 9068 §2.2).
 // It is produced only after every check in Verifier.Verify passed.
@@ -35,6 +38,23 @@ type Principal struct {
 	// payload is the verified JWT payload (JSON), decoded by Claims. It
 	// shares one buffer with the token's decoded header and signature.
 	payload []byte
+	// token is the access token the principal was verified from; a
+	// pointer, so that fmt prints an address rather than the token when a
+	// Principal value is formatted.
+	token *string
+}
+
+// AccessToken returns the access token this principal was verified from,
+// "" for a Principal not made by Verifier.Verify. It exists for one use:
+// the subject token of a token exchange at the authorization server that
+// issued it (RFC 8693 §2.1; Entra's on-behalf-of assertion). It must never
+// be logged or sent to an upstream (MCP authorization, "Token
+// Passthrough").
+func (p *Principal) AccessToken() string {
+	if p.token == nil {
+		return ""
+	}
+	return *p.token
 }
 
 // Claims decodes the token's payload on demand and returns every claim as
@@ -63,4 +83,10 @@ func (p *Principal) Claims() map[string]any {
 // only when a scope is missing.
 func (p *Principal) MissingScopes(required []string) []string {
 	return p.ScopeImplications.Missing(p.Scopes, required)
+}
+
+// String names the principal for logs: subject, client and issuer, never
+// the token (fmt's %v and %+v would otherwise print it).
+func (p *Principal) String() string {
+	return fmt.Sprintf("principal{sub=%q client=%q iss=%q}", p.Subject, p.ClientID, p.Issuer)
 }

@@ -183,6 +183,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	token := raw // only a verified token's copy escapes, not every call's raw
+	p.token = &token
 	v.cache.put(ck, p, v.p.Now(), v.p.Leeway)
 	return p, nil
 }
