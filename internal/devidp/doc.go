@@ -17,7 +17,9 @@
 //   - RFC 8707 resource indicators, turned into the `aud` of RFC 9068 JWT
 //     access tokens signed with a per-process RS256 key published at /jwks,
 //   - rotating refresh tokens and, for one pre-registered confidential dev
-//     client, the client credentials grant,
+//     client, the client credentials grant and RFC 8693 token exchange of
+//     this server's own access tokens for configured upstream audiences
+//     (Options.ExchangeTargets), with `act` naming the dev client,
 //   - RFC 9207 `iss` in authorization responses, RFC 7009 revocation of
 //     refresh tokens.
 //

@@ -25,7 +25,7 @@ func (s *Server) metadata() oauthmeta.AuthorizationServerMetadata {
 		RevocationEndpoint:                     s.issuer + "/revoke",
 		ResponseTypesSupported:                 []string{"code"},
 		ResponseModesSupported:                 []string{"query"},
-		GrantTypesSupported:                    []string{grantAuthorizationCode, grantRefreshToken, grantClientCredentials},
+		GrantTypesSupported:                    []string{grantAuthorizationCode, grantRefreshToken, grantClientCredentials, grantTokenExchange},
 		CodeChallengeMethodsSupported:          []string{"S256"},
 		TokenEndpointAuthMethodsSupported:      authMethods,
 		RevocationEndpointAuthMethodsSupported: slices.Clone(authMethods),

@@ -49,6 +49,16 @@ type Options struct {
 	DefaultSubject string
 	// AccessTokenTTL is the access token lifetime; 1h when zero.
 	AccessTokenTTL time.Duration
+	// ExchangeTargets are the upstream identifiers that RFC 8693 token
+	// exchange may mint tokens for (the `audience` or `resource` of an
+	// exchange request, compared with oauthmeta.SameResource), e.g.
+	// ["http://127.0.0.1:9100/mcp"]. Exchange requests naming anything else
+	// get invalid_target; none configured refuses every exchange that way.
+	ExchangeTargets []string
+	// ExchangeScopes are scopes that only exchanged tokens may carry (an
+	// upstream's own scopes, e.g. "tickets:read"), in addition to Scopes.
+	// They are not advertised and not accepted at /authorize.
+	ExchangeScopes []string
 	// RefreshTokenTTL is the refresh token lifetime (sliding: each rotation
 	// starts a new period); 24h when zero.
 	RefreshTokenTTL time.Duration
@@ -76,6 +86,10 @@ type Server struct {
 	resources []string
 	scopes    []string
 	subject   string
+
+	exchTargets []string // Options.ExchangeTargets
+	exchScopes  []string // Options.ExchangeScopes
+
 	accessTTL time.Duration
 	refTTL    time.Duration
 	log       *slog.Logger
@@ -124,19 +138,25 @@ func New(opts Options) (*Server, error) {
 			scopes = append(scopes, sc)
 		}
 	}
+	exchTargets, exchScopes, err := exchangeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		issuer:    issuer,
-		prefix:    prefix,
-		resources: resources,
-		scopes:    scopes,
-		subject:   opts.DefaultSubject,
-		accessTTL: opts.AccessTokenTTL,
-		refTTL:    opts.RefreshTokenTTL,
-		log:       opts.Logger,
-		now:       opts.Now,
-		clients:   map[string]*client{},
-		codes:     map[string]*authCode{},
-		refresh:   map[string]*refreshGrant{},
+		issuer:      issuer,
+		prefix:      prefix,
+		resources:   resources,
+		scopes:      scopes,
+		subject:     opts.DefaultSubject,
+		accessTTL:   opts.AccessTokenTTL,
+		refTTL:      opts.RefreshTokenTTL,
+		log:         opts.Logger,
+		now:         opts.Now,
+		clients:     map[string]*client{},
+		codes:       map[string]*authCode{},
+		refresh:     map[string]*refreshGrant{},
+		exchTargets: exchTargets,
+		exchScopes:  exchScopes,
 	}
 	if s.subject == "" {
 		s.subject = "dev-user"
@@ -167,7 +187,7 @@ func New(opts Options) (*Server, error) {
 		ID:         s.devClientID,
 		Secret:     s.devClientSecret,
 		Name:       "mcp-gateway dev client",
-		GrantTypes: []string{grantAuthorizationCode, grantRefreshToken, grantClientCredentials},
+		GrantTypes: []string{grantAuthorizationCode, grantRefreshToken, grantClientCredentials, grantTokenExchange},
 		AuthMethod: authBasic,
 		IssuedAt:   s.now().Unix(),
 		dev:        true,
@@ -222,7 +242,8 @@ func (s *Server) initKeys() error {
 }
 
 // DevClient returns the pre-registered confidential client. It may use the
-// client_credentials, authorization_code and refresh_token grants,
+// client_credentials, authorization_code, refresh_token and RFC 8693 token
+// exchange grants (no other client may use the first and the last),
 // authenticates with client_secret_basic or client_secret_post, and accepts
 // any loopback http redirect URI (it has none registered). The secret is
 // random per process.

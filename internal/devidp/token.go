@@ -11,18 +11,21 @@ import (
 
 // tokenResponse is the RFC 6749 §5.1 successful token response.
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	Scope        string `json:"scope,omitempty"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
+	AccessToken string `json:"access_token"`
+	// IssuedTokenType is set by token exchange only (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in"`
+	Scope           string `json:"scope,omitempty"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+	IDToken         string `json:"id_token,omitempty"`
 }
 
 // handleToken implements the RFC 6749 §3.2 token endpoint for the
 // authorization_code (with PKCE, RFC 7636 §4.6), refresh_token (rotating,
-// RFC 6749 §6 and OAuth 2.1 §4.3.1) and client_credentials (dev client
-// only, RFC 6749 §4.4) grants, with RFC 8707 resource indicators.
+// RFC 6749 §6 and OAuth 2.1 §4.3.1), client_credentials (dev client
+// only, RFC 6749 §4.4) and token exchange (dev client only, RFC 8693; see
+// grantTokenExchange) grants, with RFC 8707 resource indicators.
 // Parameters are read from the form body only; repeated parameters other
 // than `resource` are refused. NOT checked: DPoP, mTLS, client assertion
 // authentication (private_key_jwt), refresh-token reuse across a family.
@@ -38,7 +41,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch grant {
-	case grantAuthorizationCode, grantRefreshToken, grantClientCredentials:
+	case grantAuthorizationCode, grantRefreshToken, grantClientCredentials, grantTokenExchange:
 	case "":
 		writeError(w, newErr(errInvalidRequest, "grant_type is required"))
 		return
@@ -62,6 +65,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp, e = s.grantCode(c, form)
 	case grantRefreshToken:
 		resp, e = s.grantRefresh(c, form)
+	case grantTokenExchange:
+		resp, e = s.grantTokenExchange(c, form)
 	default:
 		resp, e = s.grantClientCredentials(c, form)
 	}
