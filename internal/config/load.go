@@ -94,11 +94,10 @@ func (in *input) decode(target any, hooks ...mapstructure.DecodeHookFunc) (ps Pr
 
 // keysOf lists the mapstructure tags of a struct type's fields.
 func keysOf(t reflect.Type) []string {
-	keys := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("mapstructure"); tag != "" {
-			keys = append(keys, tag)
-		}
+	fields := keyFields(t)
+	keys := make([]string, 0, len(fields))
+	for _, f := range fields {
+		keys = append(keys, f.Tag.Get("mapstructure"))
 	}
 	return keys
 }

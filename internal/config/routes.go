@@ -40,11 +40,13 @@ type Route struct {
 	ResourceScopes map[string][]string `mapstructure:"resource_scopes"`
 	PromptScopes   map[string][]string `mapstructure:"prompt_scopes"`
 	// Identity is what the upstream learns of the caller: "none" (default),
-	// "hmac" or "jws" (signed identity headers, key in IdentityKeyEnv), or
-	// "static" (a fixed credential from StaticCredentialEnv). A stdio route
-	// whose identity is not "none" passes the caller as MCP_GATEWAY_*
-	// environment variables instead and needs no key. The client's token
-	// and cookies are never forwarded.
+	// "hmac" or "jws" (signed identity headers, key in IdentityKeyEnv),
+	// "static" (a fixed credential from StaticCredentialEnv), or "exchange"
+	// and "entra-obo" (a token the IdP mints for the upstream from the
+	// client's token; see [TokenExchange]). A stdio route whose identity is
+	// not "none" passes the caller as MCP_GATEWAY_* environment variables
+	// instead and needs no key. The client's token and cookies are never
+	// forwarded.
 	Identity string `mapstructure:"identity"`
 	// IdentityKeyEnv names the environment variable holding the HMAC key
 	// (hmac, at least 32 bytes) or the PEM private key (jws).
@@ -52,6 +54,8 @@ type Route struct {
 	// StaticCredentialEnv names the environment variable whose value is sent
 	// upstream as the Authorization header (identity "static").
 	StaticCredentialEnv string `mapstructure:"static_credential_env"`
+	// TokenExchange configures identity "exchange" and "entra-obo".
+	TokenExchange `mapstructure:",squash"`
 	// Timeout bounds an upstream request until its response starts (default
 	// 60s); streams then run until either side ends them.
 	Timeout time.Duration `mapstructure:"timeout"`
@@ -115,6 +119,7 @@ func (r Route) Command() []string {
 func (r *Route) applyDefaults() {
 	setDefault(&r.Upstream, BuiltinUpstream)
 	setDefault(&r.Identity, "none")
+	r.TokenExchange.applyDefaults(r.Identity)
 	if r.Kind() == KindHTTP {
 		setDefault(&r.Transport, "streamable")
 	}
@@ -148,6 +153,7 @@ func (c *Config) validateRoutes(bad func(key, format string, args ...any)) {
 		}
 		seen[strings.TrimSuffix(r.Path, "/")] = true
 		r.validateUpstream(key, bad)
+		c.validateExchange(r, key, bad)
 		checkScopes(bad, key+".required_scopes", r.RequiredScopes)
 		for _, m := range []struct {
 			name     string
@@ -200,8 +206,9 @@ func (r Route) validateUpstream(key string, bad func(key, format string, args ..
 		if r.StaticCredentialEnv == "" && r.Kind() == KindHTTP {
 			bad(key+".static_credential_env", "is required with identity static")
 		}
+	case IdentityExchange, IdentityEntraOBO:
 	default:
-		bad(key+".identity", "%q is not none, hmac, jws or static", r.Identity)
+		bad(key+".identity", "%q is not none, hmac, jws, static, exchange or entra-obo", r.Identity)
 	}
 	if r.Timeout < 0 || r.MaxStreamsPerPrincipal < 0 || r.MaxProcesses < 0 || r.MaxProcessesPerPrincipal < 0 {
 		bad(key, "timeout, max_streams_per_principal, max_processes and max_processes_per_principal must not be negative")

@@ -338,13 +338,30 @@ func fieldType(target reflect.Type, key string) reflect.Type {
 // fieldByTag finds the struct field whose mapstructure tag is name, ignoring
 // case as mapstructure does.
 func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tag := f.Tag.Get("mapstructure"); tag != "" && strings.EqualFold(tag, name) {
+	for _, f := range keyFields(t) {
+		if strings.EqualFold(f.Tag.Get("mapstructure"), name) {
 			return f, true
 		}
 	}
 	return reflect.StructField{}, false
+}
+
+// keyFields lists the fields of struct type t that are configuration keys
+// (a mapstructure tag naming the key), with the fields of embedded
+// `mapstructure:",squash"` structs in place of the struct itself, as the
+// decoder reads them.
+func keyFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		switch tag := f.Tag.Get("mapstructure"); {
+		case tag == ",squash":
+			out = append(out, keyFields(f.Type)...)
+		case tag != "":
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func deref(t reflect.Type) reflect.Type {

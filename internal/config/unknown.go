@@ -186,8 +186,7 @@ func structLevels(t reflect.Type, pattern string) []level {
 		what = "a key of each " + strings.TrimSuffix(pattern, "[]") + " entry"
 	}
 	out := []level{{pattern: pattern, keys: keysOf(t), what: what}}
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range keyFields(t) {
 		ft := deref(f.Type)
 		if (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map) && deref(ft.Elem()).Kind() == reflect.Struct {
 			out = append(out, structLevels(ft.Elem(), join(pattern, f.Tag.Get("mapstructure"))+"[]")...)
