@@ -60,6 +60,10 @@ const (
 	// ReasonTimeout: the upstream did not answer within the route's
 	// timeout (504).
 	ReasonTimeout Reason = "timeout"
+	// ReasonTokenExchange: the authorization server did not issue the
+	// route's token for the upstream (identity exchange or entra-obo;
+	// 502). Nothing was sent upstream.
+	ReasonTokenExchange Reason = "token_exchange"
 )
 
 // Operation is one JSON-RPC message of a request body.

@@ -33,6 +33,7 @@ var (
 	errShuttingDown        = refusal{http.StatusServiceUnavailable, mcpwire.CodeServerError, "gateway is shutting down"}
 	errMethodNotAllowed    = refusal{http.StatusMethodNotAllowed, mcpwire.CodeServerError, "method not allowed"}
 	errNoIdentity          = refusal{http.StatusInternalServerError, mcpwire.CodeInternalError, "identity for the upstream could not be produced"}
+	errTokenExchange       = refusal{http.StatusBadGateway, mcpwire.CodeInternalError, "the authorization server did not issue a token for the upstream"}
 	// errNoPrincipal and errNoBody are requests that reached the proxy
 	// without what the gateway's front must give them (a wiring bug).
 	errNoPrincipal = refusal{http.StatusInternalServerError, mcpwire.CodeInternalError, "no verified principal"}

@@ -2,13 +2,16 @@ package httpproxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/mcpwire"
 	"github.com/mcp-gateway/mcp-gateway/internal/observe"
+	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 )
 
 // Upstream failure kinds recorded with observe.SetUpstream (the "kind"
@@ -89,4 +92,19 @@ func (b *bridge) observedPost(ctx context.Context, s *bridgeSession, pr *authn.P
 	observe.SetUpstream(ctx, 0, b.p.o.clock.Now().Sub(start), kind)
 	end(err)
 	return status, err
+}
+
+// identityFailed answers a request whose upstream identity could not be
+// produced; nothing was sent upstream. A failed token exchange (the
+// authorization server refused or could not be reached) is 502 with audit
+// reason token_exchange and the cause as detail; anything else is a
+// configuration or wiring fault: 500.
+func (p *Proxy) identityFailed(w http.ResponseWriter, r *http.Request, id json.RawMessage, err error) {
+	p.log.ErrorContext(r.Context(), "identity for upstream failed", slog.Any("error", err))
+	if errors.Is(err, identity.ErrExchange) {
+		observe.Failed(r.Context(), observe.ReasonTokenExchange, err.Error())
+		mcpwire.WriteError(w, errTokenExchange.at(id))
+		return
+	}
+	mcpwire.WriteError(w, errNoIdentity.at(id))
 }

@@ -95,8 +95,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call.Call) {
 	}
 	if err := p.identify(ctx, req.Header, c.Principal); err != nil {
 		endUpstream(err)
-		p.log.ErrorContext(r.Context(), "identity for upstream failed", slog.Any("error", err))
-		mcpwire.WriteError(w, errNoIdentity.at(id))
+		p.identityFailed(w, r, id, err)
 		return
 	}
 	resp, status, err := p.observedDo(uctx, endUpstream, cancel, req)

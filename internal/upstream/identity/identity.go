@@ -2,19 +2,17 @@
 // caller: never the caller's access token or cookies (MCP authorization,
 // "Token Passthrough"; MCP security best practices), and, per route,
 // nothing, a signed identity (pkg/mcpidentity), a static service
-// credential, or (to a stdio process, through its environment) the
-// caller's identity unsigned. Every route kind uses the one [Injector] interface: the HTTP
-// proxy calls [Outgoing] ([StripClientCredentials], then the route's
-// Injector) on every request it sends upstream; the stdio relay calls [Env]
-// once per process, turning the headers an Injector sets into environment
-// variables ([ForStdio] picks a stdio route's injector).
+// credential, a token the authorization server mints for the upstream from
+// the caller's ([Exchange]: RFC 8693 token exchange or Entra's
+// on-behalf-of flow), or (to a stdio process, through its environment) the
+// caller's identity unsigned. Every route kind uses the one [Injector]
+// interface: the HTTP proxy calls [Outgoing] ([StripClientCredentials],
+// then the route's Injector) on every request it sends upstream; the stdio
+// relay calls [Env] once per process, turning the headers an Injector sets
+// into environment variables ([ForStdio] picks a stdio route's injector).
 //
-// Injector.Apply takes the request's context so that RFC 8693 token
-// exchange (exchanging the verified principal, not the client's token,
-// which the proxy no longer has, for an upstream-specific token at the
-// authorization server, set as Authorization) can be added as one new file
-// implementing Injector, with its own deadline and cancellation; it is not
-// implemented yet.
+// Injector.Apply takes the request's context, bounded by the route's
+// timeout, so that a token exchange honours its deadline and cancellation.
 package identity
 
 import (
