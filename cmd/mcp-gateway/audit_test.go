@@ -40,7 +40,7 @@ func TestAuditLogWired(t *testing.T) {
 
 	bad := filepath.Join(t.TempDir(), "missing", "audit.log")
 	cfg.AuditLog = bad
-	if _, err := wire(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), bad) {
+	if _, err := wire(cfg, slog.New(slog.DiscardHandler), os.Getenv); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("wire with audit_log %s: %v, want an error naming it", bad, err)
 	}
 

@@ -5,13 +5,13 @@ package main
 import (
 	"net"
 	"net/http"
+	"os"
 	"testing"
-
-	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn/authntest"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/testenv"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // tokenTransport adds a bearer token to every request.
@@ -103,7 +103,7 @@ func benchWired(b *testing.B, cfg *config.Config, ln net.Listener) (heap float64
 		b.Fatal(err)
 	}
 	before := testkit.HeapInUse()
-	a, err := wire(cfg, newLogger("error", "text"))
+	a, err := wire(cfg, newLogger("error", "text"), os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 const devScope = "mcp:tools"
 
 func devCmd() *cobra.Command {
-	var listen, idpListen, logLevel, cimdRootCA string
+	var listen, idpListen, demoListen, logLevel, cimdRootCA string
 	var routes []string
 	var cimdLoopback bool
 	cmd := &cobra.Command{
@@ -36,12 +36,13 @@ func devCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runDev(cmd.Context(), cmd.OutOrStdout(), devOptions{listen: listen, idpListen: idpListen, logLevel: logLevel, routes: extra,
+			return runDev(cmd.Context(), cmd.OutOrStdout(), devOptions{listen: listen, idpListen: idpListen, demoListen: demoListen, logLevel: logLevel, routes: extra,
 				cimdAllowLoopback: cimdLoopback, cimdRootCA: cimdRootCA})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", config.DefaultListen, "gateway address (loopback only)")
 	cmd.Flags().StringVar(&idpListen, "idp-listen", "127.0.0.1:8081", "development authorization server address (loopback only)")
+	cmd.Flags().StringVar(&demoListen, "exchange-demo-listen", "127.0.0.1:8082", "token exchange demo upstream address (loopback only), behind the route "+exchangeDemoPath)
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().BoolVar(&cimdLoopback, "insecure-cimd-allow-loopback", false,
 		"TESTS ONLY: let the development authorization server fetch Client ID Metadata Documents from loopback https hosts (https://127.0.0.1:PORT/...)")
@@ -67,8 +68,8 @@ func loopbackListen(flag, addr string) (net.Listener, error) {
 
 // devOptions are the dev command's flags.
 type devOptions struct {
-	listen, idpListen, logLevel string
-	routes                      []config.Route
+	listen, idpListen, demoListen, logLevel string
+	routes                                  []config.Route
 	// cimdAllowLoopback and cimdRootCA are the test-mode switches of the
 	// Client ID Metadata Document fetcher (cimd.FetcherOptions
 	// InsecureAllowLoopback and RootCAs).
@@ -129,20 +130,28 @@ func runDev(ctx context.Context, out io.Writer, o devOptions) error {
 		return err
 	}
 	defer idpLn.Close()
+	demo, err := listenExchangeDemo(o.demoListen)
+	if err != nil {
+		return err
+	}
+	defer demo.ln.Close()
 	publicURL := "http://" + gwLn.Addr().String()
 	issuer := "http://" + idpLn.Addr().String()
 	mcpURL := gateway.ResourceURL(publicURL, "/mcp")
 	log := newLogger(logLevel, "text")
 	routes := append([]config.Route{{Path: "/mcp", Upstream: config.BuiltinUpstream}}, o.routes...)
+	routes = append(routes, demo.route(""))
 	resources := make([]string, 0, len(routes))
 	for _, r := range routes {
 		resources = append(resources, gateway.ResourceURL(publicURL, r.Path))
 	}
-
-	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: resources, Scopes: []string{devScope}, Logger: log, CIMD: fetchOpts})
+	as, err := devidp.New(devidp.Options{Issuer: issuer, Resources: resources, Scopes: []string{devScope}, Logger: log, CIMD: fetchOpts,
+		ExchangeTargets: []string{demo.url}, ExchangeScopes: []string{exchangeDemoScope}})
 	if err != nil {
 		return err
 	}
+	id, secret := as.DevClient()
+	routes[len(routes)-1].TokenExchangeClientID = id
 	if o.cimdAllowLoopback || o.cimdRootCA != "" {
 		log.Warn("dev authorization server: insecure Client ID Metadata Document test mode",
 			"allow_loopback", o.cimdAllowLoopback, "extra_root_ca", o.cimdRootCA)
@@ -158,7 +167,7 @@ func runDev(ctx context.Context, out io.Writer, o devOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	a, err := wire(cfg, log)
+	a, err := wire(cfg, log, demo.getenv(secret))
 	if err != nil {
 		return err
 	}
@@ -172,12 +181,19 @@ func runDev(ctx context.Context, out io.Writer, o devOptions) error {
 	if err := a.keys.Start(ctx); err != nil {
 		return fmt.Errorf("loading the dev authorization server's keys: %w", err)
 	}
-	id, secret := as.DevClient()
+	demoSrv, err := demo.serve(issuer, a.keys, log)
+	if err != nil {
+		return err
+	}
+	defer demoSrv.Close()
 	token, err := as.MintAccessToken("dev-user", id, mcpURL, []string{devScope}, time.Hour)
 	if err != nil {
 		return err
 	}
 	printDevBanner(out, mcpURL, issuer, id, secret, token)
+	if err := demo.printBanner(out, as, publicURL, id); err != nil {
+		return err
+	}
 	for _, r := range o.routes {
 		fmt.Fprintf(out, "  Upstream route         %s -> %s\n", gateway.ResourceURL(publicURL, r.Path), r.Upstream)
 	}
@@ -204,7 +220,14 @@ Connect a client:
 
 Try it now (token for dev-user, valid 1h):
   TOKEN=%s
-  curl -s %s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: whoami' -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+  %s
 
-`, version, mcpURL, issuer, id, secret, devScope, mcpURL, mcpURL, id, secret, mcpURL, issuer, token, mcpURL)
+`, version, mcpURL, issuer, id, secret, devScope, mcpURL, mcpURL, id, secret, mcpURL, issuer, token, whoamiCurl(mcpURL, "TOKEN"))
+}
+
+// whoamiCurl is a curl command calling the whoami tool at mcpURL with the
+// bearer token in the shell variable tokenVar.
+func whoamiCurl(mcpURL, tokenVar string) string {
+	return fmt.Sprintf(`curl -s %s -H "Authorization: Bearer $%s" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: whoami' -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'`,
+		mcpURL, tokenVar)
 }

@@ -128,7 +128,7 @@ func TestDoctorVerdictMatchesGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := wire(cfg, newLogger("error", "text"))
+	a, err := wire(cfg, newLogger("error", "text"), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

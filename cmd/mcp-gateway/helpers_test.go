@@ -41,7 +41,7 @@ func loadEnv(t *testing.T, ln net.Listener, issuer string, env ...string) *confi
 // checks that Serve returned cleanly and closes the app.
 func serveWiredOn(t testing.TB, cfg *config.Config, ln net.Listener) *app {
 	t.Helper()
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
+	a, err := wire(cfg, slog.New(slog.DiscardHandler), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func serveAppOn(t testing.TB, a *app, ln net.Listener) *app {
 // the gateway on a loopback test server.
 func serveWired(t *testing.T, cfg *config.Config) *httptest.Server {
 	t.Helper()
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
+	a, err := wire(cfg, slog.New(slog.DiscardHandler), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

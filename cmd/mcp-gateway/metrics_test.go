@@ -135,7 +135,7 @@ func TestServeMetricsListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &testkit.SafeBuffer{}
-	a, err := wire(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	a, err := wire(cfg, slog.New(slog.NewTextHandler(logs, nil)), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/cli"
@@ -19,7 +21,7 @@ func serveCmd() *cobra.Command {
 			}
 			log := newLogger(cfg.LogLevel, cfg.LogFormat)
 			cli.ApplyMemoryLimit(log)
-			a, err := wire(cfg, log)
+			a, err := wire(cfg, log, os.Getenv)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ func TestServeTerminatesTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
+	a, err := wire(cfg, slog.New(slog.DiscardHandler), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

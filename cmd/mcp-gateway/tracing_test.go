@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +79,7 @@ func tracedGateway(t *testing.T, up string) (url, token string, stop func()) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := wire(cfg, slog.New(slog.DiscardHandler))
+	a, err := wire(cfg, slog.New(slog.DiscardHandler), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

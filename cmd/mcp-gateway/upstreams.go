@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
 	"github.com/mcp-gateway/mcp-gateway/internal/gateway"
@@ -45,7 +44,7 @@ func sessionKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 // route's process gets the caller's identity as environment variables
 // unless its identity is none (identity.ForStdio). The closer stops the
 // upstream's streams and processes at shutdown; it may be nil.
-func routeHandler(cfg *config.Config, rc config.Route, required []string, key []byte, log *slog.Logger) (http.Handler, io.Closer, error) {
+func routeHandler(cfg *config.Config, rc config.Route, required []string, key []byte, getenv func(string) string, log *slog.Logger) (http.Handler, io.Closer, error) {
 	resource := gateway.ResourceURL(cfg.PublicURL, rc.Path)
 	log = log.With("route", rc.Path)
 	var (
@@ -56,7 +55,7 @@ func routeHandler(cfg *config.Config, rc config.Route, required []string, key []
 	case config.KindBuiltin:
 		h = upstream.NewBuiltin(upstream.BuiltinOptions{Version: version, Logger: log})
 	case config.KindHTTP:
-		inj, err := identity.FromConfig(rc.Identity, rc.IdentityKeyEnv, rc.StaticCredentialEnv, resource, os.Getenv)
+		inj, err := upstreamIdentity(cfg, rc, resource, getenv)
 		if err != nil {
 			return nil, nil, err
 		}

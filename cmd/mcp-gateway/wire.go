@@ -36,7 +36,9 @@ type app struct {
 }
 
 // wire turns configuration into dependencies. It does no network I/O.
-func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
+// getenv reads the variables the configuration's *_env keys name (identity
+// keys and credentials; os.Getenv outside tests and dev mode).
+func wire(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*app, error) {
 	clientIDs, err := clientAllowlist(cfg)
 	if err != nil {
 		return nil, err
@@ -63,7 +65,7 @@ func wire(cfg *config.Config, log *slog.Logger) (*app, error) {
 	sessions := map[string]sessionCounter{} // by route, for mcpgw_sessions
 	for _, rv := range verifiers {
 		rc, required := rv.Config, rv.RequiredScopes
-		h, closer, err := routeHandler(cfg, rc, required, key, log)
+		h, closer, err := routeHandler(cfg, rc, required, key, getenv, log)
 		if err != nil {
 			a.close()
 			return nil, fmt.Errorf("route %s: %w", rc.Path, err)
