@@ -19,11 +19,13 @@ package doctor
 import (
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/authn"
 	"github.com/mcp-gateway/mcp-gateway/internal/config"
+	"github.com/mcp-gateway/mcp-gateway/pkg/oauthmeta"
 )
 
 // Status is the outcome of one check or one client prediction.
@@ -68,6 +70,9 @@ type Options struct {
 	ClientIDs authn.ClientIDAllower
 	// Now is the clock tokens are judged by; nil means time.Now.
 	Now func() time.Time
+	// Getenv reads the variables token exchange routes name for their
+	// credentials (only whether they are set); nil means os.Getenv.
+	Getenv func(string) string
 	// Probe enables the resource-parameter probe; the zero value probes
 	// nothing and the check reports what it could infer.
 	Probe ProbeOptions
@@ -159,6 +164,9 @@ func Run(ctx context.Context, cfg *config.Config, o Options) *Report {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
 	f := newFetcher(o.HTTPClient)
 	r := &Report{}
 	servers := cfg.AuthorizationServers
@@ -188,6 +196,11 @@ func Run(ctx context.Context, cfg *config.Config, o Options) *Report {
 	if len(servers) > 0 {
 		first = probes[servers[0]]
 	}
+	var issuerMeta *oauthmeta.AuthorizationServerMetadata
+	if p := probes[cfg.Issuer]; p != nil {
+		issuerMeta = p.meta
+	}
+	checkExchange(r, cfg, issuerMeta, o.Getenv)
 	var tok *tokenParts
 	if o.Token != "" {
 		tok = decodeToken(o.Token)
