@@ -52,7 +52,7 @@ func startDev(t *testing.T, args ...string) (mcpURL, issuer string) {
 	out := &testkit.SafeBuffer{}
 	cmd := rootCmd()
 	cmd.SetOut(out)
-	cmd.SetArgs(append([]string{"dev", "--listen", "127.0.0.1:0", "--idp-listen", "127.0.0.1:0", "--log-level", "error"}, args...))
+	cmd.SetArgs(append([]string{"dev", "--listen", "127.0.0.1:0", "--idp-listen", "127.0.0.1:0", "--exchange-demo-listen", "127.0.0.1:0", "--log-level", "error"}, args...))
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 	t.Cleanup(func() {

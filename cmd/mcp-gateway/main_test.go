@@ -69,7 +69,7 @@ func TestDevBannerCurlLineWorks(t *testing.T) {
 	out := &testkit.SafeBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error"})
+		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", demoListen: "127.0.0.1:0", logLevel: "error"})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -123,7 +123,7 @@ func TestDevFrontsAnUpstreamRoute(t *testing.T) {
 	out := &testkit.SafeBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error", routes: routes})
+		done <- runDev(ctx, out, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", demoListen: "127.0.0.1:0", logLevel: "error", routes: routes})
 	}()
 	defer func() { cancel(); <-done }()
 	// The route lines follow the banner, so once one shows, the banner has.

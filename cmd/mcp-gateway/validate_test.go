@@ -155,7 +155,7 @@ func TestDevRefusesAnUnsupportedScheme(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = runDev(context.Background(), &bytes.Buffer{}, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", logLevel: "error", routes: routes})
+	err = runDev(context.Background(), &bytes.Buffer{}, devOptions{listen: "127.0.0.1:0", idpListen: "127.0.0.1:0", demoListen: "127.0.0.1:0", logLevel: "error", routes: routes})
 	if err == nil || !strings.Contains(err.Error(), `routes[1].upstream: "ftp://files.example/mcp": scheme ftp is not supported`) {
 		t.Fatalf("dev: %v", err)
 	}

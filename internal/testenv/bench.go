@@ -75,14 +75,21 @@ func BenchToolsCall(b *testing.B, url string, rt http.RoundTripper) float64 {
 // and returns its URL.
 func StartEchoUpstream(t testing.TB) string {
 	t.Helper()
-	srv := mcp.NewServer(&mcp.Implementation{Name: "echo-upstream", Version: "1"}, nil)
+	up := httptest.NewServer(echoHandler("echo-upstream"))
+	t.Cleanup(up.Close)
+	return up.URL
+}
+
+// echoHandler is a stateless go-sdk MCP server named name with one tool,
+// "echo" ({"message": string} → one text content with the message), over
+// Streamable HTTP.
+func echoHandler(name string) http.Handler {
+	srv := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, nil)
 	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct {
 		Message string `json:"message"`
 	}) (*mcp.CallToolResult, struct{}, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Message}}}, struct{}{}, nil
 	})
-	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
-		&mcp.StreamableHTTPOptions{Stateless: true, DisableLocalhostProtection: true}))
-	t.Cleanup(up.Close)
-	return up.URL
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+		&mcp.StreamableHTTPOptions{Stateless: true, DisableLocalhostProtection: true})
 }

@@ -183,7 +183,8 @@ func StartGatewayDev(t testing.TB) *Gateway {
 		Path: bin,
 		Args: []string{"dev",
 			"--listen", fmt.Sprintf("127.0.0.1:%d", gw),
-			"--idp-listen", fmt.Sprintf("127.0.0.1:%d", idp)},
+			"--idp-listen", fmt.Sprintf("127.0.0.1:%d", idp),
+			"--exchange-demo-listen", "127.0.0.1:0"},
 		ReadyURL: base + "/readyz",
 	})
 	WaitURL(t, idpURL+"/.well-known/oauth-authorization-server", 10*time.Second)

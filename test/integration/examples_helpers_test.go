@@ -206,6 +206,7 @@ func startGatewayDevCIMD(t *testing.T, caFile string) *testenv.Gateway {
 		Args: []string{"dev",
 			"--listen", fmt.Sprintf("127.0.0.1:%d", gw),
 			"--idp-listen", fmt.Sprintf("127.0.0.1:%d", idp),
+			"--exchange-demo-listen", "127.0.0.1:0",
 			devCIMDFlags[0], devCIMDFlags[1], caFile},
 		ReadyURL: base + "/readyz",
 	})

@@ -109,7 +109,12 @@ for (const r of RESOURCES) {
 }
 
 // A fresh RS256 signing key per run.
-const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+// Generated off the main thread: under Node 20, generateKeyPairSync after
+// importing oidc-provider hung the process (no READY) in about 1 start in 30.
+const { privateKey, publicKey } = await new Promise((resolve, reject) => {
+  crypto.generateKeyPair('rsa', { modulusLength: 2048 }, (err, pub, priv) => (
+    err ? reject(err) : resolve({ privateKey: priv, publicKey: pub })));
+});
 const signingJwk = {
   ...privateKey.export({ format: 'jwk' }),
   kid: crypto.randomBytes(8).toString('hex'),
