@@ -44,9 +44,10 @@ func startDocHost(t *testing.T) (docURL, caFile string) {
 	return srv.URL + "/client.json", caFile
 }
 
-// startDev runs `mcp-gateway dev` in process with extra flags and returns
-// its MCP URL and issuer, read from the banner.
-func startDev(t *testing.T, args ...string) (mcpURL, issuer string) {
+// runDevBanner runs `mcp-gateway dev` in process on free loopback ports
+// with extra flags until the test ends, and returns its banner once the
+// token exchange demo's part, written last before serving, has shown.
+func runDevBanner(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &testkit.SafeBuffer{}
@@ -61,7 +62,14 @@ func startDev(t *testing.T, args ...string) (mcpURL, issuer string) {
 			t.Errorf("dev returned %v", err)
 		}
 	})
-	banner := testkit.WaitContains(t, out, "curl -s http", testkit.DefaultTimeout)
+	return testkit.WaitContains(t, out, `"Authorization: Bearer $EXCHANGE_TOKEN"`, testkit.DefaultTimeout)
+}
+
+// startDev runs `mcp-gateway dev` in process with extra flags and returns
+// its MCP URL and issuer, read from the banner.
+func startDev(t *testing.T, args ...string) (mcpURL, issuer string) {
+	t.Helper()
+	banner := runDevBanner(t, args...)
 	m := regexp.MustCompile(`MCP server URL\s+(\S+)`).FindStringSubmatch(banner)
 	i := regexp.MustCompile(`Authorization server\s+(\S+)`).FindStringSubmatch(banner)
 	if m == nil || i == nil {

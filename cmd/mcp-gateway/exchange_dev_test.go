@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,7 +14,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/internal/devupstream"
-	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // devWhoami calls whoami through url with token (a go-sdk client) and
@@ -46,22 +44,7 @@ func devWhoami(t *testing.T, url, token string) devupstream.Whoami {
 // scope; a token a user got by the code flow with login_hint carol is
 // exchanged for carol.
 func TestExchangeDevDemo(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &testkit.SafeBuffer{}
-	cmd := rootCmd()
-	cmd.SetOut(out)
-	cmd.SetArgs([]string{"dev", "--listen", "127.0.0.1:0", "--idp-listen", "127.0.0.1:0",
-		"--exchange-demo-listen", "127.0.0.1:0", "--log-level", "error"})
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("dev returned %v", err)
-		}
-	})
-	// The demo's banner is one write ending in its curl line.
-	banner := testkit.WaitContains(t, out, `"Authorization: Bearer $EXCHANGE_TOKEN"`, testkit.DefaultTimeout)
+	banner := runDevBanner(t)
 	find := func(re string) []string {
 		m := regexp.MustCompile(re).FindStringSubmatch(banner)
 		if m == nil {
