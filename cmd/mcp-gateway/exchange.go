@@ -11,10 +11,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/internal/upstream/identity"
 )
 
-// maxMetadataBytes caps the issuer metadata read to find the token
-// endpoint, as the key set caps it.
-const maxMetadataBytes = 1 << 20
-
 // upstreamIdentity builds an HTTP route's injector: signed headers, a
 // static credential or none (identity.FromConfig), or a token exchange.
 // audience is what signed identities are bound to (the route's resource).
@@ -60,7 +56,7 @@ func exchanger(cfg *config.Config, rc config.Route, getenv func(string) string) 
 	if t.TokenExchangeEndpoint == "" {
 		client := &http.Client{Timeout: tokenexchange.DefaultTimeout}
 		endpoint = func(ctx context.Context) (string, error) {
-			return authn.DiscoverTokenEndpoint(ctx, client, cfg.Issuer, cfg.DiscoveryURL, maxMetadataBytes)
+			return authn.DiscoverTokenEndpoint(ctx, client, cfg.Issuer, cfg.DiscoveryURL, authn.DefaultMaxResponseBytes)
 		}
 	}
 	return tokenexchange.New(tokenexchange.Options{

@@ -76,6 +76,10 @@ type KeySet struct {
 	lastFetch time.Time // last JWKS fetch attempt, success or not
 }
 
+// DefaultMaxResponseBytes caps an issuer's metadata and JWKS documents
+// when KeySetOptions.MaxResponseBytes is 0 (1 MiB).
+const DefaultMaxResponseBytes = 1 << 20
+
 // NewKeySet validates opts and returns a key set. It does not fetch
 // anything (no network); call Start or let LookupKey load lazily.
 func NewKeySet(opts KeySetOptions) (*KeySet, error) {
@@ -98,7 +102,7 @@ func NewKeySet(opts KeySetOptions) (*KeySet, error) {
 		opts.RefreshInterval = 15 * time.Minute
 	}
 	if opts.MaxResponseBytes == 0 {
-		opts.MaxResponseBytes = 1 << 20
+		opts.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
