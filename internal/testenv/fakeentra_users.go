@@ -19,6 +19,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 )
 
 // PairwiseSub is the "sub" this fake gives user oid in tokens whose aud is
@@ -162,14 +163,8 @@ func NewEntraCredential(t testing.TB) EntraCredential {
 		Subject:   pkix.Name{CommonName: "fake-entra-client"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := testkit.SelfSign(t, key, tmpl)
+	der := cert.Raw
 	p8, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)

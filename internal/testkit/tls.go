@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -46,14 +47,8 @@ func WriteSelfSignedCert(t testing.TB, dir string, serial int64) TLSFiles {
 		DNSNames:              []string{"localhost"},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := SelfSign(t, key, tmpl)
+	der := cert.Raw
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
@@ -70,4 +65,19 @@ func WriteSelfSignedCert(t testing.TB, dir string, serial int64) TLSFiles {
 	write(f.KeyFile, "PRIVATE KEY", keyDER)
 	write(f.CertFile, "CERTIFICATE", der)
 	return f
+}
+
+// SelfSign issues tmpl to key's public key, signed by key itself, and
+// returns the parsed certificate (its DER in Raw).
+func SelfSign(t testing.TB, key crypto.Signer, tmpl *x509.Certificate) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/internal/testkit"
 	"github.com/mcp-gateway/mcp-gateway/internal/tokenexchange"
 )
 
@@ -206,9 +207,5 @@ func certificate(t *testing.T, k crypto.Signer) []byte {
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mcp-gateway token exchange"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
+	return testkit.SelfSign(t, k, tmpl).Raw
 }
